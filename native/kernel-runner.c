@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kernel-runner: load a clang-built eBPF object with libbpf, run one program with
+ * BPF_PROG_TEST_RUN and print ONE JSON object on stdout:
+ *
+ *   {"retval": N, "duration_ns": N, "data_out": "HEX", "ctx_out": "HEX",
+ *    "maps": {NAME: {KEYHEX: VALUEHEX}}}
+ *
+ * Usage (mirrors `tsbpf run`):
+ *   kernel-runner OBJ.o [--prog NAME] [--data HEX] [--ctx HEX] [--repeat N] [STEP...]
+ *   STEP: --slots MAP=IDX:PROG[,...] | --clear MAP=IDX[,...] |
+ *         --update MAP=KEYHEX:VALHEX[,...] | --run
+ *
+ *   kernel-runner --probe    (loads and test-runs a two-instruction XDP program; prints
+ *                             {"ok": true} when this process may use bpf())
+ *
+ * Errors print {"error": "..."} on stdout, the message on stderr, and exit 1 (2 for usage).
+ * Build: cc -O2 -o kernel-runner kernel-runner.c -lbpf -lelf -lz
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/* ---- growable string buffer -------------------------------------------------------- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (!b->p)
+			abort();
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	buf_add(b, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static void buf_hex(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		char h[2] = { digits[p[i] >> 4], digits[p[i] & 15] };
+		buf_add(b, h, 2);
+	}
+}
+
+/* A JSON string literal, escaped. */
+static void buf_json_str(struct buf *b, const char *s)
+{
+	buf_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			buf_add(b, e, 2);
+		} else if (c == '\n') {
+			buf_add(b, "\\n", 2);
+		} else if (c == '\t') {
+			buf_add(b, "\\t", 2);
+		} else if (c < 0x20) {
+			buf_printf(b, "\\u%04x", c);
+		} else {
+			buf_add(b, (const char *)&c, 1);
+		}
+	}
+	buf_add(b, "\"", 1);
+}
+
+/* ---- errors ------------------------------------------------------------------------- */
+
+static struct buf libbpf_log; /* libbpf's warnings, including any verifier log */
+static int with_log;          /* add libbpf_log to errors (while opening and loading) */
+
+static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	char *msg = NULL;
+	int n = vasprintf(&msg, fmt, ap);
+	if (n > 0)
+		buf_add(&libbpf_log, msg, n);
+	free(msg);
+	return 0;
+}
+
+static void die_code(int code, const char *fmt, ...)
+{
+	struct buf msg = { 0 }, out = { 0 };
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	buf_add(&msg, tmp, strlen(tmp));
+	if (with_log && libbpf_log.len) {
+		buf_add(&msg, "\n", 1);
+		buf_add(&msg, libbpf_log.p, libbpf_log.len);
+	}
+	buf_add(&out, "{\"error\": ", 10);
+	buf_json_str(&out, msg.p);
+	buf_add(&out, "}\n", 2);
+	fputs(out.p, stdout);
+	fprintf(stderr, "kernel-runner: %s\n", msg.p);
+	exit(code);
+}
+
+#define die(...) die_code(1, __VA_ARGS__)
+#define usage(...) die_code(2, __VA_ARGS__)
+
+/* ---- parsing ------------------------------------------------------------------------ */
+
+/* Decode lowercase or uppercase hex into a fresh buffer; *len receives the byte count. */
+static unsigned char *parse_hex(const char *s, size_t *len)
+{
+	size_t n = strlen(s);
+	if (n % 2)
+		usage("odd-length hex string '%s'", s);
+	unsigned char *p = calloc(n / 2 + 1, 1);
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = s[i + j];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else if (c >= 'A' && c <= 'F')
+				v |= c - 'A' + 10;
+			else
+				usage("bad hex digit in '%s'", s);
+		}
+		p[i / 2] = v;
+	}
+	*len = n / 2;
+	return p;
+}
+
+static unsigned long long parse_uint(const char *s, const char *what)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		usage("bad %s '%s'", what, s);
+	return v;
+}
+
+/* ---- object helpers ----------------------------------------------------------------- */
+
+static struct bpf_object *obj;
+
+static struct bpf_map *find_map(const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+	if (!m)
+		die("no map named '%s'", name);
+	return m;
+}
+
+static struct bpf_program *find_prog(const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+	if (p)
+		return p;
+	bpf_object__for_each_program(p, obj)
+		if (strcmp(bpf_program__section_name(p), name) == 0)
+			return p;
+	die("no program named '%s'", name);
+	return NULL;
+}
+
+static int is_percpu(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* Splits "MAP=REST" in place; returns REST. */
+static char *split_map(char *arg, const char *opt)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq)
+		usage("%s expects MAP=..., got '%s'", opt, arg);
+	*eq = 0;
+	return eq + 1;
+}
+
+/* --slots MAP=IDX:PROG[,IDX:PROG...] */
+static void step_slots(char *arg)
+{
+	char *list = split_map(arg, "--slots"), *save = NULL;
+	int fd = bpf_map__fd(find_map(arg));
+	for (char *it = strtok_r(list, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(it, ':');
+		if (!colon)
+			usage("--slots expects IDX:PROG, got '%s'", it);
+		*colon = 0;
+		__u32 idx = (__u32)parse_uint(it, "slot index");
+		int pfd = bpf_program__fd(find_prog(colon + 1));
+		if (bpf_map_update_elem(fd, &idx, &pfd, BPF_ANY))
+			die("--slots %s[%u] = %s: %s", arg, idx, colon + 1, strerror(errno));
+	}
+}
+
+/* --clear MAP=IDX[,IDX...]; an empty slot is not an error. */
+static void step_clear(char *arg)
+{
+	char *list = split_map(arg, "--clear"), *save = NULL;
+	int fd = bpf_map__fd(find_map(arg));
+	for (char *it = strtok_r(list, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+		__u32 idx = (__u32)parse_uint(it, "slot index");
+		if (bpf_map_delete_elem(fd, &idx) && errno != ENOENT)
+			die("--clear %s[%u]: %s", arg, idx, strerror(errno));
+	}
+}
+
+/* --update MAP=KEYHEX:VALHEX[,...]; an empty KEYHEX means no key (queue, stack, bloom).
+ * For per-CPU maps a single value is written to every possible CPU. */
+static void step_update(char *arg)
+{
+	char *list = split_map(arg, "--update"), *save = NULL;
+	struct bpf_map *m = find_map(arg);
+	int fd = bpf_map__fd(m), ncpu = libbpf_num_possible_cpus();
+	__u32 vsz = bpf_map__value_size(m);
+	for (char *it = strtok_r(list, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(it, ':');
+		if (!colon)
+			usage("--update expects KEYHEX:VALHEX, got '%s'", it);
+		*colon = 0;
+		size_t klen, vlen;
+		unsigned char *key = parse_hex(it, &klen), *val = parse_hex(colon + 1, &vlen);
+		if (klen && klen != bpf_map__key_size(m))
+			die("--update %s: key is %zu bytes, map wants %u", arg, klen,
+			    bpf_map__key_size(m));
+		if (is_percpu(bpf_map__type(m))) {
+			size_t stride = (vsz + 7) & ~7u;
+			unsigned char *all = calloc(stride, ncpu);
+			for (int c = 0; c < ncpu; c++) {
+				size_t off = vlen == vsz ? 0 : (size_t)c * vsz;
+				if (vlen != vsz && vlen != (size_t)ncpu * vsz)
+					die("--update %s: value is %zu bytes, map wants %u (or %u per CPU x %d)",
+					    arg, vlen, vsz, vsz, ncpu);
+				memcpy(all + c * stride, val + off, vsz);
+			}
+			free(val);
+			val = all;
+		} else if (vlen != vsz) {
+			die("--update %s: value is %zu bytes, map wants %u", arg, vlen, vsz);
+		}
+		if (bpf_map_update_elem(fd, klen ? key : NULL, val, BPF_ANY))
+			die("--update %s: %s", arg, strerror(errno));
+		free(key);
+		free(val);
+	}
+}
+
+/* ---- the test run ------------------------------------------------------------------- */
+
+static unsigned char *data_in, *ctx_in;
+static size_t data_len = 64, ctx_len;
+static int report_repeat = 1; /* --repeat: for the reported run only */
+
+struct result {
+	__u32 retval, duration;
+	unsigned char *data_out, ctx_out[1024];
+	__u32 data_out_len, ctx_out_len;
+};
+
+static void test_run(struct bpf_program *prog, struct result *r, int repeat)
+{
+	enum bpf_prog_type type = bpf_program__type(prog);
+	size_t out_cap = data_len + 256 * 1024;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	free(r->data_out);
+	memset(r, 0, sizeof(*r));
+	r->data_out = calloc(out_cap, 1);
+
+	switch (type) {
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+	case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
+	case BPF_PROG_TYPE_SYSCALL:
+	case BPF_PROG_TYPE_TRACING:
+		/* ctx only: no packet, no ctx_out, no repeat (we loop ourselves) */
+		o.ctx_in = ctx_in;
+		o.ctx_size_in = ctx_len;
+		for (int i = 0; i < (repeat > 1 ? repeat : 1); i++)
+			if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
+				die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+		r->retval = o.retval;
+		return;
+	case BPF_PROG_TYPE_XDP:
+		/* the kernel refuses a ctx_out without a ctx_in whose data_end == len */
+		if (ctx_in) {
+			o.ctx_out = r->ctx_out;
+			o.ctx_size_out = sizeof(r->ctx_out);
+		}
+		break;
+	default:
+		/* skb types: asking for ctx_out makes the kernel use an all-zero ctx_in when none
+		 * is given (then wire_len reads as len; with no ctx at all it reads 0) */
+		o.ctx_out = r->ctx_out;
+		o.ctx_size_out = sizeof(r->ctx_out);
+		break;
+	}
+	o.data_in = data_in;
+	o.data_size_in = data_len;
+	o.data_out = r->data_out;
+	o.data_size_out = out_cap;
+	o.ctx_in = ctx_in;
+	o.ctx_size_in = ctx_len;
+	o.repeat = repeat;
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
+		die("BPF_PROG_TEST_RUN of '%s' (%s): %s", bpf_program__name(prog),
+		    libbpf_bpf_prog_type_str(type), strerror(errno));
+	r->retval = o.retval;
+	r->duration = o.duration;
+	r->data_out_len = o.data_size_out;
+	r->ctx_out_len = o.ctx_out ? o.ctx_size_out : 0;
+}
+
+/* ---- map dump ----------------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int dumped(enum bpf_map_type t)
+{
+	switch (t) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_LPM_TRIE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Appends `"KEYHEX": "VALHEX"` pairs of one map to *out (per-CPU values concatenated). */
+static void dump_map(struct bpf_map *m, struct buf *out)
+{
+	enum bpf_map_type t = bpf_map__type(m);
+	int fd = bpf_map__fd(m), ncpu = is_percpu(t) ? libbpf_num_possible_cpus() : 1;
+	__u32 ksz = bpf_map__key_size(m), vsz = bpf_map__value_size(m);
+	size_t stride = is_percpu(t) ? ((vsz + 7) & ~7u) : vsz;
+	int is_array = t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+	unsigned char *key = calloc(ksz + 8, 1), *next = calloc(ksz + 8, 1);
+	unsigned char *val = calloc(stride * ncpu + 8, 1);
+	char **lines = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, val))
+			continue; /* deleted meanwhile */
+		int zero = 1;
+		struct buf line = { 0 }, v = { 0 };
+		for (int c = 0; c < ncpu; c++) {
+			buf_hex(&v, val + c * stride, vsz);
+			for (__u32 i = 0; i < vsz; i++)
+				zero &= val[c * stride + i] == 0;
+		}
+		if (is_array && zero) {
+			free(v.p);
+			continue;
+		}
+		buf_add(&line, "\"", 1);
+		buf_hex(&line, key, ksz);
+		buf_add(&line, "\": \"", 4);
+		buf_add(&line, v.p ? v.p : "", v.len);
+		buf_add(&line, "\"", 1);
+		free(v.p);
+		if (n == cap)
+			lines = realloc(lines, (cap = cap ? cap * 2 : 16) * sizeof(*lines));
+		lines[n++] = line.p;
+	}
+	if (!is_array) /* hash order is arbitrary: sort by key */
+		qsort(lines, n, sizeof(*lines), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_add(out, ", ", 2);
+		buf_add(out, lines[i], strlen(lines[i]));
+		free(lines[i]);
+	}
+	free(lines);
+	free(key);
+	free(next);
+	free(val);
+}
+
+/* ---- probe -------------------------------------------------------------------------- */
+
+/* Can this process load and test-run a program? (r0 = XDP_PASS; exit) */
+static int probe(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	unsigned char pkt[64] = { 0 }, out[128];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "probe", "GPL", insns, 2, NULL);
+	if (fd < 0)
+		die("bpf(BPF_PROG_LOAD): %s", strerror(errno));
+	if (bpf_prog_test_run_opts(fd, &o))
+		die("bpf(BPF_PROG_TEST_RUN): %s", strerror(errno));
+	if (o.retval != XDP_PASS)
+		die("probe program returned %u, not %u", o.retval, XDP_PASS);
+	puts("{\"ok\": true}");
+	return 0;
+}
+
+/* ---- main --------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	const char *prog_name = NULL;
+	struct bpf_program *prog = NULL;
+	struct result r = { 0 };
+	cpu_set_t cpus;
+
+	libbpf_set_print(on_libbpf_print);
+	if (argc == 2 && !strcmp(argv[1], "--probe"))
+		return probe();
+	if (argc < 2 || argv[1][0] == '-')
+		usage("usage: kernel-runner OBJ.o [--prog NAME] [--data HEX] [--ctx HEX] "
+		      "[--repeat N] [--slots|--clear|--update MAP=...|--run]...");
+
+	/* First pass: the options that shape the reported run. */
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--run"))
+			continue;
+		if (strcmp(a, "--prog") && strcmp(a, "--data") && strcmp(a, "--ctx") &&
+		    strcmp(a, "--repeat") && strcmp(a, "--slots") && strcmp(a, "--clear") &&
+		    strcmp(a, "--update"))
+			usage("unknown option '%s'", a);
+		if (i + 1 >= argc)
+			usage("%s needs a value", a);
+		if (!strcmp(a, "--prog"))
+			prog_name = argv[i + 1];
+		else if (!strcmp(a, "--data"))
+			data_in = parse_hex(argv[i + 1], &data_len);
+		else if (!strcmp(a, "--ctx"))
+			ctx_in = parse_hex(argv[i + 1], &ctx_len);
+		else if (!strcmp(a, "--repeat"))
+			report_repeat = (int)parse_uint(argv[i + 1], "repeat count");
+		i++;
+	}
+	if (!data_in)
+		data_in = calloc(data_len, 1);
+
+	/* Pin to CPU 0 so per-CPU map values land in CPU 0's slot. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		die("sched_setaffinity: %s", strerror(errno));
+
+	with_log = 1;
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj)
+		die("cannot open '%s': %s", argv[1], strerror(errno));
+	if (bpf_object__load(obj))
+		die("cannot load '%s': %s", argv[1], strerror(errno));
+	with_log = 0;
+
+	if (prog_name) {
+		prog = find_prog(prog_name);
+	} else {
+		prog = bpf_object__next_program(obj, NULL);
+		if (!prog)
+			die("'%s' has no programs", argv[1]);
+	}
+
+	/* Second pass: the steps, left to right. */
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--run")) { /* once, not reported */
+			test_run(prog, &r, 1);
+			continue;
+		}
+		if (!strcmp(a, "--slots"))
+			step_slots(argv[i + 1]);
+		else if (!strcmp(a, "--clear"))
+			step_clear(argv[i + 1]);
+		else if (!strcmp(a, "--update"))
+			step_update(argv[i + 1]);
+		i++;
+	}
+	test_run(prog, &r, report_repeat);
+
+	/* The report. */
+	struct buf out = { 0 };
+	struct bpf_map *m;
+	int first = 1;
+	buf_printf(&out, "{\"retval\": %u, \"duration_ns\": %u, \"data_out\": \"", r.retval,
+		   r.duration);
+	buf_hex(&out, r.data_out, r.data_out_len);
+	buf_add(&out, "\", \"ctx_out\": \"", 15);
+	buf_hex(&out, r.ctx_out, r.ctx_out_len);
+	buf_add(&out, "\", \"maps\": {", 12);
+	bpf_object__for_each_map(m, obj) {
+		if (!dumped(bpf_map__type(m)))
+			continue;
+		if (!first)
+			buf_add(&out, ", ", 2);
+		first = 0;
+		buf_json_str(&out, bpf_map__name(m));
+		buf_add(&out, ": {", 3);
+		dump_map(m, &out);
+		buf_add(&out, "}", 1);
+	}
+	buf_add(&out, "}}\n", 3);
+	fputs(out.p, stdout);
+	bpf_object__close(obj);
+	return 0;
+}

@@ -1,0 +1,22 @@
+import { readFileSync } from "node:fs";
+import { execRaw } from "../runtime/exec.js";
+import { fromHex } from "../runtime/dump.js";
+import type { EngineName } from "../runtime/engine.js";
+import { out } from "./output.js";
+
+/** Options of `tsbpf exec`. */
+export interface ExecCliOptions {
+  mem?: string;
+  engine: EngineName;
+  json?: boolean;
+}
+
+/** `tsbpf exec PROG.bin`: runs raw instructions with r1 = a copy of --mem, r2 = its length. */
+export function execCommand(file: string, opts: ExecCliOptions): number {
+  const code = new Uint8Array(readFileSync(file));
+  const mem = opts.mem !== undefined ? fromHex(opts.mem) : undefined;
+  const r0 = execRaw(code, mem, { engine: opts.engine });
+  const hex = "0x" + r0.toString(16);
+  out(opts.json ? JSON.stringify({ r0: hex }) : hex);
+  return 0;
+}

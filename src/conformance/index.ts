@@ -1,0 +1,3 @@
+/** bpf_conformance `.data` test files: parsing and the program they describe. */
+
+export * from "./parse.js";

@@ -1,0 +1,201 @@
+/**
+ * Map vocabulary as Linux's `include/uapi/linux/bpf.h` spells it: map types, creation flags,
+ * update flags, and the ring buffer / perf event constants.
+ */
+
+/** `enum bpf_map_type`: every Linux map type number, including those tsbpf does not run. */
+export const BPF_MAP_TYPE_UNSPEC = 0;
+/** Hash table. */
+export const BPF_MAP_TYPE_HASH = 1;
+/** Array indexed by a u32. */
+export const BPF_MAP_TYPE_ARRAY = 2;
+/** Program array for `bpf_tail_call`. */
+export const BPF_MAP_TYPE_PROG_ARRAY = 3;
+/** Perf event output buffers, one per CPU. */
+export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
+/** Hash table with one value per CPU. */
+export const BPF_MAP_TYPE_PERCPU_HASH = 5;
+/** Array with one value per CPU. */
+export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+/** Stack traces (`bpf_get_stackid`). */
+export const BPF_MAP_TYPE_STACK_TRACE = 7;
+/** cgroup array. */
+export const BPF_MAP_TYPE_CGROUP_ARRAY = 8;
+/** Hash table that evicts its least recently used entries. */
+export const BPF_MAP_TYPE_LRU_HASH = 9;
+/** LRU hash table with one value per CPU. */
+export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
+/** Longest-prefix-match trie. */
+export const BPF_MAP_TYPE_LPM_TRIE = 11;
+/** Array whose values are maps. */
+export const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
+/** Hash table whose values are maps. */
+export const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
+/** Device map (XDP redirect). */
+export const BPF_MAP_TYPE_DEVMAP = 14;
+/** Socket map. */
+export const BPF_MAP_TYPE_SOCKMAP = 15;
+/** CPU map (XDP redirect). */
+export const BPF_MAP_TYPE_CPUMAP = 16;
+/** AF_XDP socket map. */
+export const BPF_MAP_TYPE_XSKMAP = 17;
+/** Socket hash. */
+export const BPF_MAP_TYPE_SOCKHASH = 18;
+/** cgroup storage (deprecated). */
+export const BPF_MAP_TYPE_CGROUP_STORAGE = 19;
+/** SO_REUSEPORT socket array. */
+export const BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20;
+/** Per-CPU cgroup storage. */
+export const BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21;
+/** FIFO queue. */
+export const BPF_MAP_TYPE_QUEUE = 22;
+/** LIFO stack. */
+export const BPF_MAP_TYPE_STACK = 23;
+/** Socket local storage. */
+export const BPF_MAP_TYPE_SK_STORAGE = 24;
+/** Device hash (XDP redirect). */
+export const BPF_MAP_TYPE_DEVMAP_HASH = 25;
+/** struct_ops. */
+export const BPF_MAP_TYPE_STRUCT_OPS = 26;
+/** Kernel-to-user ring buffer. */
+export const BPF_MAP_TYPE_RINGBUF = 27;
+/** Inode local storage. */
+export const BPF_MAP_TYPE_INODE_STORAGE = 28;
+/** Task local storage. */
+export const BPF_MAP_TYPE_TASK_STORAGE = 29;
+/** Bloom filter. */
+export const BPF_MAP_TYPE_BLOOM_FILTER = 30;
+/** User-to-kernel ring buffer. */
+export const BPF_MAP_TYPE_USER_RINGBUF = 31;
+/** cgroup local storage. */
+export const BPF_MAP_TYPE_CGRP_STORAGE = 32;
+/** Arena. */
+export const BPF_MAP_TYPE_ARENA = 33;
+/** Instruction array. */
+export const BPF_MAP_TYPE_INSN_ARRAY = 34;
+
+/** Names of the map types, indexed by number. */
+export const MAP_TYPE_NAMES: readonly string[] = [
+  "BPF_MAP_TYPE_UNSPEC",
+  "BPF_MAP_TYPE_HASH",
+  "BPF_MAP_TYPE_ARRAY",
+  "BPF_MAP_TYPE_PROG_ARRAY",
+  "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
+  "BPF_MAP_TYPE_PERCPU_HASH",
+  "BPF_MAP_TYPE_PERCPU_ARRAY",
+  "BPF_MAP_TYPE_STACK_TRACE",
+  "BPF_MAP_TYPE_CGROUP_ARRAY",
+  "BPF_MAP_TYPE_LRU_HASH",
+  "BPF_MAP_TYPE_LRU_PERCPU_HASH",
+  "BPF_MAP_TYPE_LPM_TRIE",
+  "BPF_MAP_TYPE_ARRAY_OF_MAPS",
+  "BPF_MAP_TYPE_HASH_OF_MAPS",
+  "BPF_MAP_TYPE_DEVMAP",
+  "BPF_MAP_TYPE_SOCKMAP",
+  "BPF_MAP_TYPE_CPUMAP",
+  "BPF_MAP_TYPE_XSKMAP",
+  "BPF_MAP_TYPE_SOCKHASH",
+  "BPF_MAP_TYPE_CGROUP_STORAGE",
+  "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY",
+  "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE",
+  "BPF_MAP_TYPE_QUEUE",
+  "BPF_MAP_TYPE_STACK",
+  "BPF_MAP_TYPE_SK_STORAGE",
+  "BPF_MAP_TYPE_DEVMAP_HASH",
+  "BPF_MAP_TYPE_STRUCT_OPS",
+  "BPF_MAP_TYPE_RINGBUF",
+  "BPF_MAP_TYPE_INODE_STORAGE",
+  "BPF_MAP_TYPE_TASK_STORAGE",
+  "BPF_MAP_TYPE_BLOOM_FILTER",
+  "BPF_MAP_TYPE_USER_RINGBUF",
+  "BPF_MAP_TYPE_CGRP_STORAGE",
+  "BPF_MAP_TYPE_ARENA",
+  "BPF_MAP_TYPE_INSN_ARRAY",
+];
+
+/** `BPF_MAP_TYPE_*` name of a type number, or `map type N` when unknown. */
+export function mapTypeName(type: number): string {
+  return MAP_TYPE_NAMES[type] ?? `map type ${type}`;
+}
+
+/** Update flags (`bpf_map_update_elem`): create or replace. */
+export const BPF_ANY = 0n;
+/** Update flags: create only; an existing key is -EEXIST. */
+export const BPF_NOEXIST = 1n;
+/** Update flags: replace only; a missing key is -ENOENT. */
+export const BPF_EXIST = 2n;
+/** Update flags: take the value's `bpf_spin_lock`. */
+export const BPF_F_LOCK = 4n;
+
+/** Map creation flag: allocate hash elements on demand. */
+export const BPF_F_NO_PREALLOC = 0x1;
+/** Map creation flag: one LRU list per CPU. */
+export const BPF_F_NO_COMMON_LRU = 0x2;
+/** Map creation flag: `numa_node` is valid. */
+export const BPF_F_NUMA_NODE = 0x4;
+/** Map creation flag: the syscall side may only read. */
+export const BPF_F_RDONLY = 0x8;
+/** Map creation flag: the syscall side may only write. */
+export const BPF_F_WRONLY = 0x10;
+/** Map creation flag: stack trace maps store build ids. */
+export const BPF_F_STACK_BUILD_ID = 0x20;
+/** Map creation flag: hash seed 0 (deterministic hashing). */
+export const BPF_F_ZERO_SEED = 0x40;
+/** Map creation flag: programs may only read. */
+export const BPF_F_RDONLY_PROG = 0x80;
+/** Map creation flag: programs may only write. */
+export const BPF_F_WRONLY_PROG = 0x100;
+/** Map creation flag: clone local storage. */
+export const BPF_F_CLONE = 0x200;
+/** Map creation flag: the array can be mmap()ed. */
+export const BPF_F_MMAPABLE = 0x400;
+/** Map creation flag: perf event array keeps its events when the creator closes it. */
+export const BPF_F_PRESERVE_ELEMS = 0x800;
+/** Map creation flag: an inner array map whose max_entries may differ from the template's. */
+export const BPF_F_INNER_MAP = 0x1000;
+/** Map creation flag: BPF link. */
+export const BPF_F_LINK = 0x2000;
+/** Map creation flag: path fd. */
+export const BPF_F_PATH_FD = 0x4000;
+/** Map creation flag: value type BTF object fd. */
+export const BPF_F_VTYPE_BTF_OBJ_FD = 0x8000;
+/** Map creation flag: token fd. */
+export const BPF_F_TOKEN_FD = 0x10000;
+/** Map creation flag: arena SIGSEGV on fault. */
+export const BPF_F_SEGV_ON_FAULT = 0x20000;
+/** Map creation flag: arena without user pointer conversion. */
+export const BPF_F_NO_USER_CONV = 0x40000;
+/** Every access-restricting creation flag. */
+export const BPF_F_ACCESS_MASK =
+  BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
+
+/** `bpf_perf_event_output` flags: the index part (which perf event of the array). */
+export const BPF_F_INDEX_MASK = 0xffff_ffffn;
+/** `bpf_perf_event_output` flags: use the event of the current CPU. */
+export const BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK;
+/** `bpf_skb/xdp_event_output` flags: bytes of the packet to append. */
+export const BPF_F_CTXLEN_MASK = 0xf_ffffn << 32n;
+
+/** Ring buffer record header size. */
+export const BPF_RINGBUF_HDR_SZ = 8;
+/** Ring buffer header `len` bit: the record is reserved, not yet committed. */
+export const BPF_RINGBUF_BUSY_BIT = 0x8000_0000;
+/** Ring buffer header `len` bit: the record was discarded. */
+export const BPF_RINGBUF_DISCARD_BIT = 0x4000_0000;
+/** `bpf_ringbuf_submit/discard/output` flag: no wakeup. */
+export const BPF_RB_NO_WAKEUP = 1n;
+/** `bpf_ringbuf_submit/discard/output` flag: force a wakeup. */
+export const BPF_RB_FORCE_WAKEUP = 2n;
+/** `bpf_ringbuf_query` flag: bytes not yet consumed. */
+export const BPF_RB_AVAIL_DATA = 0n;
+/** `bpf_ringbuf_query` flag: ring size. */
+export const BPF_RB_RING_SIZE = 1n;
+/** `bpf_ringbuf_query` flag: consumer position. */
+export const BPF_RB_CONS_POS = 2n;
+/** `bpf_ringbuf_query` flag: producer position. */
+export const BPF_RB_PROD_POS = 3n;
+
+/** x86-64 `KMALLOC_MAX_SIZE` (4 MiB): the kernel's bound on element sizes. */
+export const KMALLOC_MAX_SIZE = 1 << 22;
+/** `PCPU_MIN_UNIT_SIZE` (32 KiB): the bound on a per-CPU value. */
+export const PCPU_MIN_UNIT_SIZE = 32 << 10;

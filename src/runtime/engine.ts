@@ -1,0 +1,32 @@
+import type { Machine } from "./machine.js";
+import type { ExecProgram } from "./program.js";
+
+/** Engine names: the interpreter, the WebAssembly JIT. */
+export type EngineName = "interp" | "jit";
+
+/** An execution engine bound to one {@link Machine}. */
+export interface Engine {
+  /** Engine name. */
+  readonly name: EngineName;
+  /**
+   * Runs `prog` from instruction 0 on a fresh first frame with r1 and r2 set (as halves),
+   * resetting the tail-call budget; returns r0 as [low, high].
+   */
+  run(
+    prog: ExecProgram,
+    r1lo: number,
+    r1hi: number,
+    r2lo?: number,
+    r2hi?: number,
+  ): [number, number];
+}
+
+/** Creates engines by name; the JIT registers itself here when it is part of the build. */
+export const engineFactories = new Map<EngineName, (m: Machine) => Engine>();
+
+/** Creates engine `name` on machine `m`. */
+export function createEngine(name: EngineName, m: Machine): Engine {
+  const f = engineFactories.get(name);
+  if (f === undefined) throw new Error(`engine "${name}" is not available`);
+  return f(m);
+}

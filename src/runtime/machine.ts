@@ -1,0 +1,129 @@
+import { AddressSpace, type AddressSpaceOptions, type Segment } from "../memory/address-space.js";
+import {
+  MAP_HANDLE_BASE,
+  MAP_HANDLE_END,
+  MAP_HANDLE_STRIDE,
+  SegmentFlags,
+} from "../memory/layout.js";
+import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
+import type { BpfMap } from "../maps/types.js";
+import type { HelperDef, HostServices, RunContext } from "../helpers/types.js";
+import type { ExecProgram } from "./program.js";
+import type { TraceSink } from "./trace.js";
+import { TsbpfError } from "../errors.js";
+
+/**
+ * Frames a run may reach: 8 per program (the verifier's MAX_CALL_FRAMES) for the entry program
+ * and each of the 33 tail-call targets, since a tail call made inside a subprogram keeps that
+ * subprogram's frame.
+ */
+export const MAX_RUN_FRAMES = MAX_CALL_FRAMES * (MAX_TAIL_CALL_CNT + 1);
+
+/** Default instruction budget of one run. */
+export const DEFAULT_INSN_LIMIT = 100_000_000;
+
+/** Options of a {@link Machine}. */
+export interface MachineOptions extends AddressSpaceOptions {
+  /** Instructions one run may execute before it is stopped (default 100M). */
+  insnLimit?: number;
+  /** Possible CPUs, for per-CPU maps (default 1). */
+  numCpus?: number;
+  /** Host services (time, randomness, printk sink...). */
+  host?: Partial<HostServices>;
+}
+
+/** Default host services: real clocks, Math.random, printk to nowhere. */
+function defaultHost(): HostServices {
+  const t0 = typeof performance !== "undefined" ? performance.now() : Date.now();
+  const ns = (): bigint => {
+    const now = typeof performance !== "undefined" ? performance.now() : Date.now();
+    return BigInt(Math.floor((now - t0) * 1e6)) + 1_000_000_000n;
+  };
+  return {
+    ktimeNs: ns,
+    bootNs: ns,
+    prandomU32: () => (Math.random() * 0x1_0000_0000) >>> 0,
+    pidTgid: 0n,
+    uidGid: 0n,
+    comm: "tsbpf",
+    cpu: 0,
+    printk: () => {},
+  };
+}
+
+/**
+ * The run-time state every engine shares for one loaded collection: the address space, the
+ * stack, maps by handle, the helper table, the tail-call budget, tracing.
+ */
+export class Machine {
+  /** The address space. */
+  readonly mem: AddressSpace;
+  /** The stack segment (every frame of a run, 512 bytes each). */
+  readonly stack: Segment;
+  /** r10 of the first frame. */
+  readonly stackTop: number;
+  /** Helpers by Linux id. */
+  readonly helpers: (HelperDef | undefined)[] = [];
+  /** Instructions a run may execute. */
+  insnLimit: number;
+  /** Successful tail calls so far in the current run (one counter for every frame). */
+  tailCallCnt = 0;
+  /** Trace sink, or null when not tracing. */
+  trace: TraceSink | null = null;
+  /** Host services. */
+  readonly host: HostServices;
+  /** Possible CPUs. */
+  readonly numCpus: number;
+  /** The current run's context. */
+  run: RunContext = { ctxAddr: 0 };
+  private readonly maps: (BpfMap | undefined)[] = [];
+  private nextProgId = 1;
+
+  constructor(opts: MachineOptions = {}) {
+    this.mem = new AddressSpace(opts);
+    this.insnLimit = opts.insnLimit ?? DEFAULT_INSN_LIMIT;
+    this.numCpus = opts.numCpus ?? 1;
+    this.host = { ...defaultHost(), ...opts.host };
+    const bytes = MAX_RUN_FRAMES * MAX_BPF_STACK;
+    this.stack = this.mem.mapRegion("stack", bytes, SegmentFlags.WRITABLE | SegmentFlags.STACK);
+    this.stackTop = this.stack.base + bytes;
+  }
+
+  /** Registers (or replaces) a helper. */
+  registerHelper(def: HelperDef): void {
+    this.helpers[def.id] = def;
+  }
+
+  /** Reserves the handle of the next map; pass it to the map's constructor, then {@link addMap}. */
+  nextMapHandle(): number {
+    const handle = MAP_HANDLE_BASE + this.maps.length * MAP_HANDLE_STRIDE;
+    if (handle >= MAP_HANDLE_END) {
+      throw new TsbpfError("E2BIG", `too many maps (limit ${this.maps.length})`);
+    }
+    return handle;
+  }
+
+  /** Adds a map created with {@link nextMapHandle}'s handle. */
+  addMap(map: BpfMap): void {
+    const i = (map.handle - MAP_HANDLE_BASE) / MAP_HANDLE_STRIDE;
+    this.maps[i] = map;
+  }
+
+  /** The map a program's map pointer names, or undefined. */
+  mapByHandle(handle: number): BpfMap | undefined {
+    const off = handle - MAP_HANDLE_BASE;
+    if (off < 0 || off % MAP_HANDLE_STRIDE !== 0) return undefined;
+    return this.maps[off / MAP_HANDLE_STRIDE];
+  }
+
+  /** A fresh program id. */
+  newProgId(): number {
+    return this.nextProgId++;
+  }
+}
+
+/** Something that resolves prog_array slots; implemented by the prog_array map. */
+export interface ProgArraySlots {
+  /** The program in slot `index`, or undefined when empty or out of range. */
+  getSlot(index: number): ExecProgram | undefined;
+}
