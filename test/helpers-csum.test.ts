@@ -71,7 +71,9 @@ describe("bpf_csum_diff", () => {
           const got = Number(b.call(F.csum_diff, 0, 0, t, data.length, seed));
           const want = ref16(Array.from(data), seed);
           // one's-complement zero has two forms; the kernel's never gives 0 for non-zero input
-          expect(got === want || (got === 0xffff && want === 0) || (got === 0 && want === 0xffff)).toBe(true);
+          expect(
+            got === want || (got === 0xffff && want === 0) || (got === 0 && want === 0xffff),
+          ).toBe(true);
           expect(got).not.toBe(0);
         },
       ),
