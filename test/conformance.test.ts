@@ -5,7 +5,7 @@ import { runConformanceFile } from "../src/cli/conformance.js";
 import type { EngineName } from "../src/runtime/engine.js";
 import { availableEngines } from "./engines.js";
 
-const root = join(import.meta.dirname, "..", "..", "shared", "conformance");
+const root = join(import.meta.dirname, "conformance");
 const tests = readdirSync(join(root, "tests")).filter((f) => f.endsWith(".data"));
 const negative = readdirSync(join(root, "negative")).filter((f) => f.endsWith(".data"));
 

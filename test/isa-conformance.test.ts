@@ -8,7 +8,7 @@ import { decodeProgram } from "../src/isa/decode.js";
 import { disassemble } from "../src/isa/disasm.js";
 import { validateProgram } from "../src/isa/validate.js";
 
-const ROOT = join(import.meta.dirname, "../../shared/conformance");
+const ROOT = join(import.meta.dirname, "conformance");
 const TESTS = join(ROOT, "tests");
 const NEGATIVE = join(ROOT, "negative");
 const files = (dir: string): string[] =>
