@@ -14,16 +14,21 @@
  *   kernel-runner --probe    (loads and test-runs a two-instruction XDP program; prints
  *                             {"ok": true} when this process may use bpf())
  *
+ *   kernel-runner --raw FILE.json   (hand-built programs and maps, no object file; one case
+ *                                    or many per process: see "raw mode" below)
+ *
  * Errors print {"error": "..."} on stdout, the message on stderr, and exit 1 (2 for usage).
  * Build: cc -O2 -o kernel-runner kernel-runner.c -lbpf -lelf -lz
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -369,11 +374,9 @@ static int dumped(enum bpf_map_type t)
 }
 
 /* Appends `"KEYHEX": "VALHEX"` pairs of one map to *out (per-CPU values concatenated). */
-static void dump_map(struct bpf_map *m, struct buf *out)
+static void dump_map_fd(int fd, enum bpf_map_type t, __u32 ksz, __u32 vsz, struct buf *out)
 {
-	enum bpf_map_type t = bpf_map__type(m);
-	int fd = bpf_map__fd(m), ncpu = is_percpu(t) ? libbpf_num_possible_cpus() : 1;
-	__u32 ksz = bpf_map__key_size(m), vsz = bpf_map__value_size(m);
+	int ncpu = is_percpu(t) ? libbpf_num_possible_cpus() : 1;
 	size_t stride = is_percpu(t) ? ((vsz + 7) & ~7u) : vsz;
 	int is_array = t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
 	unsigned char *key = calloc(ksz + 8, 1), *next = calloc(ksz + 8, 1);
@@ -422,6 +425,12 @@ static void dump_map(struct bpf_map *m, struct buf *out)
 	free(val);
 }
 
+static void dump_map(struct bpf_map *m, struct buf *out)
+{
+	dump_map_fd(bpf_map__fd(m), bpf_map__type(m), bpf_map__key_size(m), bpf_map__value_size(m),
+		    out);
+}
+
 /* ---- probe -------------------------------------------------------------------------- */
 
 /* Can this process load and test-run a program? (r0 = XDP_PASS; exit) */
@@ -445,6 +454,482 @@ static int probe(void)
 	return 0;
 }
 
+/* ---- raw mode: hand-built programs and maps, many cases per process ----------------- */
+
+/*
+ * kernel-runner --raw FILE.json   (FILE "-" reads stdin)
+ *
+ * FILE holds one case, or {"cases": [CASE, ...]}. A case:
+ *   {"prog_type": 6,                       BPF_PROG_TYPE_* of every program (default XDP)
+ *    "maps": [{"name": "out", "type": 2, "key_size": 4, "value_size": 8,
+ *              "max_entries": 4, "flags": 0}, ...],
+ *    "progs": [{"name": "p0", "insns": "HEX"}, ...],
+ *    "slots": [{"map": 3, "index": 0, "prog": 1}, ...],      prog_array slots to fill
+ *    "updates": [{"map": 1, "key": "HEX", "value": "HEX"}],  map entries to write first
+ *    "entry": 0, "data": "HEX", "ctx": "HEX", "repeat": 1}
+ * Instructions are raw little-endian bytes; an `lddw` with src_reg 1 (BPF_PSEUDO_MAP_FD) or
+ * 2 (BPF_PSEUDO_MAP_VALUE) names the map by its index in "maps" in its imm, which the runner
+ * replaces with that map's fd. One case prints one JSON object, the object mode's (retval,
+ * duration_ns, data_out, ctx_out, maps: every dumpable map of the case by its "name"); a
+ * "cases" file prints a JSON array, one element per line. A case that fails prints
+ * {"error": "...", "stage": "map"|"load"|"slots"|"update"|"run", "errno": N} instead, and for a
+ * rejected program also "prog": INDEX and "verifier_log": the tail of the verifier's log.
+ */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jval {
+	enum jtype t;
+	long long num;
+	char *str;          /* J_STR */
+	size_t n;           /* J_ARR, J_OBJ: element count */
+	struct jval *items; /* J_ARR, J_OBJ */
+	char **keys;        /* J_OBJ */
+};
+
+struct jparser {
+	const char *s;
+	size_t pos;
+};
+
+static void jskip(struct jparser *p)
+{
+	while (p->s[p->pos] == ' ' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r' ||
+	       p->s[p->pos] == '\t')
+		p->pos++;
+}
+
+static void jfail(struct jparser *p, const char *what)
+{
+	usage("--raw: bad JSON at byte %zu: %s", p->pos, what);
+}
+
+static char *jstring(struct jparser *p)
+{
+	struct buf b = { 0 };
+	if (p->s[p->pos] != '"')
+		jfail(p, "expected a string");
+	p->pos++;
+	buf_add(&b, "", 0);
+	for (;;) {
+		char c = p->s[p->pos++];
+		if (c == 0)
+			jfail(p, "unterminated string");
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			char e = p->s[p->pos++];
+			char out = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+			if (e == 'u') {
+				unsigned v = 0;
+				for (int i = 0; i < 4; i++) {
+					char h = p->s[p->pos++];
+					v = v * 16 + (h >= '0' && h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+				}
+				out = v < 0x80 ? (char)v : '?';
+			}
+			buf_add(&b, &out, 1);
+		} else {
+			buf_add(&b, &c, 1);
+		}
+	}
+	return b.p;
+}
+
+static void jparse(struct jparser *p, struct jval *v)
+{
+	memset(v, 0, sizeof(*v));
+	jskip(p);
+	char c = p->s[p->pos];
+	if (c == '{' || c == '[') {
+		int obj = c == '{';
+		size_t cap = 0;
+		v->t = obj ? J_OBJ : J_ARR;
+		p->pos++;
+		jskip(p);
+		if (p->s[p->pos] == (obj ? '}' : ']')) {
+			p->pos++;
+			return;
+		}
+		for (;;) {
+			if (v->n == cap) {
+				cap = cap ? cap * 2 : 8;
+				v->items = realloc(v->items, cap * sizeof(*v->items));
+				if (obj)
+					v->keys = realloc(v->keys, cap * sizeof(*v->keys));
+			}
+			if (obj) {
+				jskip(p);
+				v->keys[v->n] = jstring(p);
+				jskip(p);
+				if (p->s[p->pos++] != ':')
+					jfail(p, "expected ':'");
+			}
+			jparse(p, &v->items[v->n++]);
+			jskip(p);
+			char sep = p->s[p->pos++];
+			if (sep == (obj ? '}' : ']'))
+				return;
+			if (sep != ',')
+				jfail(p, "expected ',' or a closing bracket");
+		}
+	}
+	if (c == '"') {
+		v->t = J_STR;
+		v->str = jstring(p);
+		return;
+	}
+	if (!strncmp(p->s + p->pos, "true", 4) || !strncmp(p->s + p->pos, "false", 5)) {
+		v->t = J_BOOL;
+		v->num = c == 't';
+		p->pos += c == 't' ? 4 : 5;
+		return;
+	}
+	if (!strncmp(p->s + p->pos, "null", 4)) {
+		p->pos += 4;
+		return;
+	}
+	char *end;
+	errno = 0;
+	v->t = J_NUM;
+	v->num = strtoll(p->s + p->pos, &end, 10);
+	if (end == p->s + p->pos || errno)
+		jfail(p, "expected a value");
+	if (*end == '.' || *end == 'e' || *end == 'E')
+		jfail(p, "numbers must be integers");
+	p->pos = end - p->s;
+}
+
+static void jfree(struct jval *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		jfree(&v->items[i]);
+		if (v->keys)
+			free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->str);
+}
+
+static const struct jval *jget(const struct jval *o, const char *key)
+{
+	if (!o || o->t != J_OBJ)
+		return NULL;
+	for (size_t i = 0; i < o->n; i++)
+		if (!strcmp(o->keys[i], key))
+			return &o->items[i];
+	return NULL;
+}
+
+static long long jnum(const struct jval *o, const char *key, long long dflt)
+{
+	const struct jval *v = jget(o, key);
+	if (!v || v->t == J_NULL)
+		return dflt;
+	if (v->t != J_NUM && v->t != J_BOOL)
+		usage("--raw: \"%s\" must be a number", key);
+	return v->num;
+}
+
+static const char *jstr(const struct jval *o, const char *key)
+{
+	const struct jval *v = jget(o, key);
+	if (!v || v->t == J_NULL)
+		return NULL;
+	if (v->t != J_STR)
+		usage("--raw: \"%s\" must be a string", key);
+	return v->str;
+}
+
+static const struct jval *jarr(const struct jval *o, const char *key)
+{
+	const struct jval *v = jget(o, key);
+	if (!v || v->t == J_NULL)
+		return NULL;
+	if (v->t != J_ARR)
+		usage("--raw: \"%s\" must be an array", key);
+	return v;
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	struct buf b = { 0 };
+	char tmp[65536];
+	size_t n;
+	if (!f)
+		usage("--raw: cannot open '%s': %s", path, strerror(errno));
+	buf_add(&b, "", 0);
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		buf_add(&b, tmp, n);
+	if (f != stdin)
+		fclose(f);
+	return b.p;
+}
+
+/* A failed case: {"error": MSG, "stage": STAGE, "errno": N[, "prog": I, "verifier_log": LOG]} */
+static void raw_error(struct buf *out, const char *stage, int err, int prog, const char *log,
+		      const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	buf_add(out, "{\"error\": ", 10);
+	buf_json_str(out, msg);
+	buf_printf(out, ", \"stage\": \"%s\", \"errno\": %d", stage, err);
+	if (prog >= 0)
+		buf_printf(out, ", \"prog\": %d", prog);
+	if (log) {
+		buf_add(out, ", \"verifier_log\": ", 18);
+		buf_json_str(out, log);
+	}
+	buf_add(out, "}", 1);
+}
+
+#define RAW_LOG_SIZE (1 << 20)
+#define RAW_LOG_TAIL 4096
+
+/* Runs one case; appends its result (or error) object to *out. */
+static void raw_case(const struct jval *c, struct buf *out)
+{
+	static char *log;
+	const struct jval *maps = jarr(c, "maps"), *progs = jarr(c, "progs");
+	const struct jval *slots = jarr(c, "slots"), *updates = jarr(c, "updates");
+	size_t nmaps = maps ? maps->n : 0, nprogs = progs ? progs->n : 0;
+	int *map_fds = calloc(nmaps + 1, sizeof(int)), *prog_fds = calloc(nprogs + 1, sizeof(int));
+	enum bpf_prog_type type = (enum bpf_prog_type)jnum(c, "prog_type", BPF_PROG_TYPE_XDP);
+	long long entry = jnum(c, "entry", 0);
+	const char *data_hex = jstr(c, "data"), *ctx_hex = jstr(c, "ctx");
+	unsigned char *data = NULL, *ctx = NULL, *data_out = NULL, ctx_out[1024];
+	size_t dlen = 64, clen = 0;
+	struct bpf_insn *insns = NULL;
+
+	for (size_t i = 0; i < nmaps; i++)
+		map_fds[i] = -1;
+	for (size_t i = 0; i < nprogs; i++)
+		prog_fds[i] = -1;
+	if (!log)
+		log = malloc(RAW_LOG_SIZE);
+
+	for (size_t i = 0; i < nmaps; i++) {
+		const struct jval *m = &maps->items[i];
+		const char *name = jstr(m, "name");
+		char kname[16] = { 0 };
+		LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = (__u32)jnum(m, "flags", 0));
+		if (name) /* the kernel takes [A-Za-z0-9_.], at most 15 bytes */
+			for (size_t k = 0; k < 15 && name[k]; k++)
+				kname[k] = isalnum((unsigned char)name[k]) || name[k] == '.' ? name[k] : '_';
+		map_fds[i] = bpf_map_create((enum bpf_map_type)jnum(m, "type", BPF_MAP_TYPE_ARRAY),
+					    kname, (__u32)jnum(m, "key_size", 4),
+					    (__u32)jnum(m, "value_size", 8),
+					    (__u32)jnum(m, "max_entries", 1), &mo);
+		if (map_fds[i] < 0) {
+			raw_error(out, "map", errno, -1, NULL, "map %zu (%s): %s", i, name ? name : "",
+				  strerror(errno));
+			goto done;
+		}
+	}
+
+	for (size_t i = 0; i < nprogs; i++) {
+		const struct jval *p = &progs->items[i];
+		const char *hex = jstr(p, "insns"), *name = jstr(p, "name");
+		enum bpf_prog_type ptype = (enum bpf_prog_type)jnum(p, "prog_type", type);
+		size_t len = 0;
+		char kname[16] = { 0 };
+		if (!hex)
+			usage("--raw: program %zu has no \"insns\"", i);
+		free(insns);
+		insns = (struct bpf_insn *)parse_hex(hex, &len);
+		if (len % 8)
+			usage("--raw: program %zu: %zu bytes is not a whole number of instructions", i,
+			      len);
+		size_t cnt = len / 8;
+		for (size_t k = 0; k < cnt; k++) {
+			struct bpf_insn *in = &insns[k];
+			if (in->code != (BPF_LD | BPF_IMM | BPF_DW))
+				continue;
+			if (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_VALUE) {
+				if (in->imm < 0 || (size_t)in->imm >= nmaps) {
+					raw_error(out, "load", EINVAL, (int)i, NULL,
+						  "program %zu: lddw at %zu names map %d, which does not exist",
+						  i, k, in->imm);
+					goto done;
+				}
+				in->imm = map_fds[in->imm];
+			}
+			k++;
+		}
+		if (name)
+			for (size_t k = 0; k < 15 && name[k]; k++)
+				kname[k] = isalnum((unsigned char)name[k]) ? name[k] : '_';
+		LIBBPF_OPTS(bpf_prog_load_opts, po,
+			    .expected_attach_type = (enum bpf_attach_type)jnum(p, "attach_type", 0),
+			    .prog_flags = (__u32)jnum(p, "flags", 0));
+		prog_fds[i] = bpf_prog_load(ptype, kname, "GPL", insns, cnt, &po);
+		if (prog_fds[i] < 0) {
+			/* again, with the verifier's log */
+			int err = errno;
+			log[0] = 0;
+			po.log_buf = log;
+			po.log_size = RAW_LOG_SIZE;
+			po.log_level = 1;
+			int fd = bpf_prog_load(ptype, kname, "GPL", insns, cnt, &po);
+			if (fd >= 0) { /* accepted with a log: a transient failure */
+				prog_fds[i] = fd;
+			} else {
+				size_t n = strlen(log);
+				raw_error(out, "load", err, (int)i, n > RAW_LOG_TAIL ? log + n - RAW_LOG_TAIL : log,
+					  "program %zu (%s): %s", i, name ? name : "", strerror(err));
+				goto done;
+			}
+		}
+	}
+
+	for (size_t i = 0; slots && i < slots->n; i++) {
+		const struct jval *s = &slots->items[i];
+		long long m = jnum(s, "map", -1), p = jnum(s, "prog", -1);
+		__u32 idx = (__u32)jnum(s, "index", 0);
+		if (m < 0 || (size_t)m >= nmaps || p < 0 || (size_t)p >= nprogs)
+			usage("--raw: slot %zu names a map or program that does not exist", i);
+		if (bpf_map_update_elem(map_fds[m], &idx, &prog_fds[p], BPF_ANY)) {
+			raw_error(out, "slots", errno, (int)p, NULL, "slot %u of map %lld = program %lld: %s",
+				  idx, m, p, strerror(errno));
+			goto done;
+		}
+	}
+
+	for (size_t i = 0; updates && i < updates->n; i++) {
+		const struct jval *u = &updates->items[i];
+		long long m = jnum(u, "map", -1);
+		const char *k = jstr(u, "key"), *v = jstr(u, "value");
+		size_t kl, vl;
+		if (m < 0 || (size_t)m >= nmaps || !k || !v)
+			usage("--raw: update %zu needs \"map\", \"key\" and \"value\"", i);
+		unsigned char *key = parse_hex(k, &kl), *val = parse_hex(v, &vl);
+		int r = bpf_map_update_elem(map_fds[m], kl ? key : NULL, val,
+					    (__u64)jnum(u, "flags", BPF_ANY));
+		int err = errno;
+		free(key);
+		free(val);
+		if (r) {
+			raw_error(out, "update", err, -1, NULL, "update %zu of map %lld: %s", i, m,
+				  strerror(err));
+			goto done;
+		}
+	}
+
+	if (entry < 0 || (size_t)entry >= nprogs)
+		usage("--raw: entry %lld is not a program of the case", entry);
+	if (data_hex)
+		data = parse_hex(data_hex, &dlen);
+	else
+		data = calloc(dlen, 1);
+	if (ctx_hex)
+		ctx = parse_hex(ctx_hex, &clen);
+	{
+		size_t cap = dlen + 256 * 1024;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = dlen,
+			    .ctx_in = ctx, .ctx_size_in = clen,
+			    .repeat = (int)jnum(c, "repeat", 1));
+		data_out = calloc(cap, 1);
+		o.data_out = data_out;
+		o.data_size_out = cap;
+		if (type != BPF_PROG_TYPE_XDP || ctx) {
+			o.ctx_out = ctx_out;
+			o.ctx_size_out = sizeof(ctx_out);
+		}
+		if (bpf_prog_test_run_opts(prog_fds[entry], &o)) {
+			raw_error(out, "run", errno, (int)entry, NULL, "BPF_PROG_TEST_RUN: %s",
+				  strerror(errno));
+			goto done;
+		}
+		buf_printf(out, "{\"retval\": %u, \"duration_ns\": %u, \"data_out\": \"", o.retval,
+			   o.duration);
+		buf_hex(out, data_out, o.data_size_out);
+		buf_add(out, "\", \"ctx_out\": \"", 15);
+		buf_hex(out, ctx_out, o.ctx_out ? o.ctx_size_out : 0);
+		buf_add(out, "\", \"maps\": {", 12);
+		int first = 1;
+		for (size_t i = 0; i < nmaps; i++) {
+			const struct jval *m = &maps->items[i];
+			enum bpf_map_type t = (enum bpf_map_type)jnum(m, "type", BPF_MAP_TYPE_ARRAY);
+			const char *name = jstr(m, "name");
+			char dflt[32];
+			if (!dumped(t))
+				continue;
+			if (!name) {
+				snprintf(dflt, sizeof(dflt), "map%zu", i);
+				name = dflt;
+			}
+			if (!first)
+				buf_add(out, ", ", 2);
+			first = 0;
+			buf_json_str(out, name);
+			buf_add(out, ": {", 3);
+			dump_map_fd(map_fds[i], t, (__u32)jnum(m, "key_size", 4),
+				    (__u32)jnum(m, "value_size", 8), out);
+			buf_add(out, "}", 1);
+		}
+		buf_add(out, "}}", 2);
+	}
+
+done:
+	for (size_t i = 0; i < nprogs; i++)
+		if (prog_fds[i] >= 0)
+			close(prog_fds[i]);
+	for (size_t i = 0; i < nmaps; i++)
+		if (map_fds[i] >= 0)
+			close(map_fds[i]);
+	free(map_fds);
+	free(prog_fds);
+	free(insns);
+	free(data);
+	free(ctx);
+	free(data_out);
+}
+
+static int raw_mode(const char *path)
+{
+	struct jparser p = { .s = read_all(path) };
+	struct jval root;
+	struct buf out = { 0 };
+	cpu_set_t cpus;
+
+	jparse(&p, &root);
+	if (root.t != J_OBJ)
+		usage("--raw: the file must hold a JSON object");
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		die("sched_setaffinity: %s", strerror(errno));
+	const struct jval *cases = jarr(&root, "cases");
+	if (!cases) {
+		raw_case(&root, &out);
+		buf_add(&out, "\n", 1);
+	} else {
+		buf_add(&out, "[", 1);
+		for (size_t i = 0; i < cases->n; i++) {
+			if (cases->items[i].t != J_OBJ)
+				usage("--raw: case %zu is not an object", i);
+			buf_add(&out, i ? ",\n" : "\n", i ? 2 : 1);
+			raw_case(&cases->items[i], &out);
+			if (out.len > (1 << 20)) { /* stream big batches */
+				fwrite(out.p, 1, out.len, stdout);
+				out.len = 0;
+			}
+		}
+		buf_add(&out, "\n]\n", 3);
+	}
+	fwrite(out.p ? out.p : "", 1, out.len, stdout);
+	jfree(&root);
+	free((char *)p.s);
+	free(out.p);
+	return 0;
+}
+
 /* ---- main --------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -457,6 +942,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(on_libbpf_print);
 	if (argc == 2 && !strcmp(argv[1], "--probe"))
 		return probe();
+	if (argc == 3 && !strcmp(argv[1], "--raw"))
+		return raw_mode(argv[2]);
 	if (argc < 2 || argv[1][0] == '-')
 		usage("usage: kernel-runner OBJ.o [--prog NAME] [--data HEX] [--ctx HEX] "
 		      "[--repeat N] [--slots|--clear|--update MAP=...|--run]...");

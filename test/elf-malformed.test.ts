@@ -96,6 +96,7 @@ describe("ELF header", () => {
       /EI_VERSION 0/,
     ],
     ["x86-64 object", u16(m, 18, 62), "ELF_MACHINE", /e_machine 62 is not EM_BPF \(247\)/],
+    ["executable", u16(m, 16, 2), "ELF_MACHINE", /e_type 2 is not ET_REL \(1\)/],
     ["no section table", u64(m, 40, 0n), "ELF_FORMAT", /no section header table/],
     ["odd shentsize", u16(m, 58, 40), "ELF_FORMAT", /e_shentsize 40 is not 64/],
     [
@@ -123,6 +124,10 @@ describe("ELF header", () => {
     const e = failure(bytes);
     expect(e.code).toBe(codeName);
     expect(e.message).toMatch(re);
+  });
+
+  it("accepts e_machine EM_NONE like libbpf (old LLVM left it unset)", () => {
+    expect(loadCollectionSpec(u16(m, 18, 0)).programs.length).toBe(1);
   });
 
   it("follows extended section numbering (e_shnum = 0, count in section 0)", () => {

@@ -1,6 +1,8 @@
 // The loader on hand-built objects: relocations and symbols clang would not emit.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { LoadError, loadCollectionSpec, type CollectionSpec } from "../src/elf/index.js";
+import { ElfFile, LoadError, loadCollectionSpec, type CollectionSpec } from "../src/elf/index.js";
 import {
   EXIT,
   S,
@@ -347,5 +349,65 @@ describe("legacy maps", () => {
       ),
     );
     expect(odd.message).toMatch(/not a multiple of its 2 map definitions/);
+  });
+});
+
+describe("static slot relocations in .maps", () => {
+  const orig = new Uint8Array(
+    readFileSync(fileURLToPath(new URL("./elf-fixtures/tailmaps.bpf.o", import.meta.url))),
+  );
+  const elf = new ElfFile(orig);
+  const relMaps = elf.sections.find((s) => s.name === ".rel.maps");
+  const symtab = elf.sections.find((s) => s.type === S.SYMTAB);
+  if (!relMaps || !symtab) throw new Error("fixture without .rel.maps");
+  const syms = elf.readSymbols(symtab);
+  const rels = elf.readRelocations(relMaps);
+  const symIdx = (name: string): number => syms.findIndex((s) => s.name === name);
+  const relTo = (name: string): number => rels.findIndex((r) => r.symbol === symIdx(name));
+  const patch = (rel: number, field: number, value: number, size = 4): Uint8Array => {
+    const b = orig.slice();
+    const v = new DataView(b.buffer);
+    const at = relMaps.offset + rel * 16 + field;
+    if (size === 8) v.setBigUint64(at, BigInt(value), true);
+    else v.setUint32(at, value, true);
+    return b;
+  };
+
+  it("refuses a prog_array slot naming something that is not an entry program", () => {
+    const e = failure(patch(relTo("tail_1"), 12, symIdx("inner_a")));
+    expect(e.code).toBe("RELOCATION");
+    expect(e.message).toMatch(
+      /^section "\.rel\.maps" \(index \d+\): relocation #\d+ at offset 0x[0-9a-f]+: "inner_a" isn't a valid program reference$/,
+    );
+  });
+
+  it("refuses a map-in-map slot naming something that is not a BTF map", () => {
+    expect(failure(patch(relTo("inner_a"), 12, symIdx("tail_1"))).message).toMatch(
+      /"tail_1" isn't a BTF-defined map/,
+    );
+  });
+
+  it("refuses misplaced slots and other relocation types", () => {
+    const r = relTo("tail_1");
+    expect(failure(patch(r, 0, rels[r].offset + 4, 8)).message).toMatch(
+      /misplaced 'values' relocation/,
+    );
+    expect(failure(patch(r, 8, 10)).message).toMatch(
+      /unexpected relocation type 10 against "tail_1"/,
+    );
+    expect(failure(patch(r, 0, 0x100000, 8)).message).toMatch(/no map at this offset/);
+  });
+});
+
+describe("visibility", () => {
+  it("treats hidden global subprograms as static for the verifier", () => {
+    const spec = ok(
+      [xdp(code(call(-1), EXIT)), text(code(mov0(1), EXIT)), rel("xdp", 0, "f", R_64_32)],
+      [fn("main", "xdp", 0, 2), { ...fn("f", ".text", 0, 2), other: 2 }],
+    );
+    expect(spec.programs[0].funcs.map((f) => [f.name, f.global])).toEqual([
+      ["main", true],
+      ["f", false],
+    ]);
   });
 });

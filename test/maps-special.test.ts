@@ -435,6 +435,8 @@ describe("perf event array", () => {
   it("output to the current CPU's event; records with their CPU", () => {
     const { create, env, put, VAL } = setup(2);
     const m = create<PerfEventArrayMap>({ type: 4, maxEntries: 4 });
+    expect(m.output(BPF_F_CURRENT_CPU, Uint8Array.of(4))).toBe(-2); // no event until opened
+    m.openAll();
     expect(m.outputElem(BPF_F_CURRENT_CPU, put([1, 2, 3], VAL), 3)).toBe(0);
     env.cpu = 1;
     expect(m.output(BPF_F_CURRENT_CPU, Uint8Array.of(4))).toBe(0);
@@ -460,6 +462,7 @@ describe("perf event array", () => {
   it("a full buffer loses records with -ENOSPC", () => {
     const { create } = setup();
     const m = create<PerfEventArrayMap>({ type: 4, maxEntries: 1 });
+    m.openAll();
     m.bufferBytes = 64;
     expect(m.output(0n, new Uint8Array(20))).toBe(0); // 8 + 24 = 32
     expect(m.output(0n, new Uint8Array(20))).toBe(0);

@@ -153,7 +153,7 @@ export function parseBtf(
 ): { strings: Uint8Array; types: BtfType[] } {
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const h = readHeader(data, v, section);
-  const strings = data.subarray(h.hdrLen + h.strOff, h.hdrLen + h.strOff + h.strLen);
+  const strings = data.slice(h.hdrLen + h.strOff, h.hdrLen + h.strOff + h.strLen);
   if (strings.length === 0 || strings[strings.length - 1] !== 0)
     fail(section, "string section is empty or does not end with NUL", 16);
   if (strings[0] !== 0) fail(section, "string section does not start with an empty string", 16);

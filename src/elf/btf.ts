@@ -180,11 +180,15 @@ export class Btf {
    * A C-like spelling of type `id` for messages and listings (`struct key`, `__u32 *`,
    * `const char [12]`); cycles and very deep chains end in `…`.
    */
-  typeToString(id: number, depth = 0): string {
+  typeToString(id: number): string {
+    return this.spell(id, 0);
+  }
+
+  private spell(id: number, depth: number): string {
     const t = this.types[id];
     if (t === undefined) return `<bad type ${id}>`;
     if (depth > BTF_MAX_RESOLVE_DEPTH) return "…";
-    const inner = (ref: number): string => this.typeToString(ref, depth + 1);
+    const inner = (ref: number): string => this.spell(ref, depth + 1);
     switch (t.kind) {
       case BTF_KIND_INT:
       case BTF_KIND_FLOAT:

@@ -3,6 +3,9 @@
  * visibilities, special section indices and the BPF relocation types.
  */
 
+/** `e_type` of relocatable objects (what `clang -c` produces). */
+export const ET_REL = 1;
+
 /** `e_machine` of eBPF objects. */
 export const EM_BPF = 247;
 

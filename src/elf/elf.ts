@@ -11,6 +11,7 @@ import { LoadError, hex } from "./errors.js";
 export * from "./elf-constants.js";
 import {
   EM_BPF,
+  ET_REL,
   SHN_XINDEX,
   SHT_NOBITS,
   SHT_NULL,
@@ -99,7 +100,7 @@ export function describeSection(s: { name: string; index: number }): string {
 export class ElfFile {
   /** The whole file. */
   readonly bytes: Uint8Array;
-  /** `e_type` (1 = ET_REL for objects clang produces). */
+  /** `e_type` (always ET_REL = 1: only relocatable objects are accepted). */
   readonly type: number;
   /** `e_flags`. */
   readonly flags: number;
@@ -143,11 +144,19 @@ export class ElfFile {
     const v = this.view;
     this.type = v.getUint16(16, true);
     const machine = v.getUint16(18, true);
-    if (machine !== EM_BPF)
+    // Like libbpf, accept EM_NONE too: old LLVM versions left e_machine unset.
+    if (machine !== EM_BPF && machine !== 0)
       throw new LoadError(
         "ELF_MACHINE",
         `ELF header: e_machine ${machine} is not EM_BPF (${EM_BPF}); build with clang -target bpf`,
         { offset: 18 },
+      );
+    if (this.type !== ET_REL)
+      throw new LoadError(
+        "ELF_MACHINE",
+        `ELF header: e_type ${this.type} is not ET_REL (1); eBPF objects are relocatable files ` +
+          `(clang -c)`,
+        { offset: 16 },
       );
     this.flags = v.getUint32(48, true);
     this.sections = this.readSectionHeaders();

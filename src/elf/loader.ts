@@ -15,7 +15,7 @@ import { programTypeFromSection } from "./sections.js";
 import type { CollectionSpec, LoadCollectionOptions, ProgramSpec } from "./types.js";
 
 /** Most instructions all linked programs of one object may add up to (a loader limit). */
-export const MAX_TOTAL_LINKED_INSNS = 16_000_000;
+export const MAX_TOTAL_LINKED_INSNS = 8_000_000;
 
 /**
  * Reads an eBPF ELF object (64-bit little-endian, EM_BPF, as `clang -target bpf` builds it).
@@ -25,8 +25,7 @@ export const MAX_TOTAL_LINKED_INSNS = 16_000_000;
  * (BTF-defined), `maps` (legacy `struct bpf_map_def`) and the global data sections. Relocated
  * `lddw` instructions refer to maps by their index in {@link CollectionSpec.maps}.
  *
- * @param bytes the object file's contents (not modified, not retained except through views
- *   in `btf`)
+ * @param bytes the object file's contents (neither modified nor retained: the spec holds copies)
  * @throws LoadError for any malformed, truncated or unsupported input
  */
 export function loadCollectionSpec(

@@ -40,8 +40,8 @@ class Out {
     this.n++;
   }
   bytes(b: Uint8Array): void {
-    const keep = Math.max(0, Math.min(b.length, this.cap - this.n));
-    this.buf.set(b.subarray(0, keep), this.n);
+    const keep = Math.min(b.length, this.cap - this.n);
+    if (keep > 0) this.buf.set(b.subarray(0, keep), this.n);
     this.n += b.length;
   }
   ascii(s: string): void {
@@ -49,8 +49,8 @@ class Out {
   }
   pad(ch: number, count: number): void {
     if (count <= 0) return;
-    const keep = Math.max(0, Math.min(count, this.cap - this.n));
-    this.buf.fill(ch, this.n, this.n + keep);
+    const keep = Math.min(count, this.cap - this.n);
+    if (keep > 0) this.buf.fill(ch, this.n, this.n + keep);
     this.n += count;
   }
 }

@@ -4,9 +4,10 @@
  * In Linux each slot holds a perf event (opened by user space on one CPU, e.g. by libbpf's
  * perf_buffer) and a program writes to the event of its own CPU. tsbpf models the events
  * without file descriptors:
- * - Slot `i` starts with an event bound to CPU `i` for `i < min(max_entries, numCpus)`, as
- *   libbpf's perf_buffer opens them; {@link PerfEventArrayMap.open} / `close` (or host
- *   `update(index, cpu)` / `delete(index)`) change that.
+ * - Slots start empty, as in the kernel after load: `bpf_perf_event_output` gives -ENOENT
+ *   until the host opens events — {@link PerfEventArrayMap.openAll} binds slot `i` to CPU `i`
+ *   as libbpf's perf_buffer does; {@link PerfEventArrayMap.open} / `close` (or host
+ *   `update(index, cpu)` / `delete(index)`) change single slots.
  * - `output(flags, data)`: flags other than the index bits are -EINVAL (the helper layer strips
  *   `BPF_F_CTXLEN_MASK` after appending packet bytes); index `BPF_F_CURRENT_CPU` means
  *   `env.cpu`; index >= max_entries is -E2BIG; a slot without event -ENOENT; an event bound to
@@ -50,7 +51,11 @@ export class PerfEventArrayMap extends BaseMap {
     this.events = new Array<number | null>(def.maxEntries).fill(null);
     this.used = new Array<number>(def.maxEntries).fill(0);
     this.lostCounts = new Array<number>(def.maxEntries).fill(0);
-    for (let i = 0; i < Math.min(def.maxEntries, env.numCpus); i++) this.events[i] = i;
+  }
+
+  /** Opens an event per CPU, slot `i` bound to CPU `i`, as libbpf's `perf_buffer__new` does. */
+  openAll(): void {
+    for (let i = 0; i < Math.min(this.def.maxEntries, this.env.numCpus); i++) this.open(i, i);
   }
 
   /** Opens an event in slot `index`, bound to `cpu` (default: the same number). */

@@ -11,6 +11,7 @@ import { Program } from "./program-handle.js";
 import type { ExecProgram } from "./program.js";
 
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
+const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
 const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
 const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
 const BPF_F_XDP_HAS_FRAGS = 1 << 5;
@@ -94,7 +95,12 @@ export class Collection {
       mapByHandle: (h) => m.mapByHandle(h),
       now: () => m.host.ktimeNs(),
     };
-    const map = wrap(`map "${ms.name}"`, () => createMap(ms, env, m.nextMapHandle()));
+    // libbpf sizes a perf_event_array without max_entries to the number of possible CPUs
+    const def =
+      ms.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && ms.maxEntries === 0
+        ? { ...ms, maxEntries: m.numCpus }
+        : ms;
+    const map = wrap(`map "${ms.name}"`, () => createMap(def, env, m.nextMapHandle()));
     m.addMap(map);
     this.maps.set(ms.name, map);
     if (ms.initialValue !== undefined) {
