@@ -79,21 +79,21 @@ export class AddressSpace {
     this._i32 = new Int32Array(this.buf);
   }
 
-  /** Byte view of the whole memory (refreshed after growth). */
+  /**
+   * Byte view of the whole memory. Memory only grows through this class, which refreshes the
+   * views then: re-read them after anything that may allocate.
+   */
   get u8(): Uint8Array {
-    if (this.buf !== this.memory.buffer) this.refresh();
     return this._u8;
   }
 
-  /** DataView of the whole memory (refreshed after growth). */
+  /** DataView of the whole memory (see {@link u8} about growth). */
   get dv(): DataView {
-    if (this.buf !== this.memory.buffer) this.refresh();
     return this._dv;
   }
 
-  /** Int32 view of the whole memory (refreshed after growth). */
+  /** Int32 view of the whole memory (see {@link u8} about growth). */
   get i32(): Int32Array {
-    if (this.buf !== this.memory.buffer) this.refresh();
     return this._i32;
   }
 
@@ -126,7 +126,7 @@ export class AddressSpace {
         `out of memory: ${size} more bytes would pass the address space limit of ${this.maxBytes} bytes`,
       );
     }
-    const have = this.memory.buffer.byteLength;
+    const have = this._u8.length;
     if (top > have) {
       const grow = Math.max(Math.ceil((top - have) / WASM_PAGE), Math.ceil(have / WASM_PAGE / 4));
       this.memory.grow(Math.min(grow, (this.maxBytes - have) / WASM_PAGE));
@@ -225,7 +225,7 @@ export class AddressSpace {
    */
   checkSlot(addr: number, size: number, write: boolean, out: Int32Array | null): boolean {
     const end = addr + size;
-    if (end > this.memory.buffer.byteLength) return false;
+    if (end > this._u8.length) return false;
     const i32 = this.i32;
     const id = i32[PAGE_TABLE_BASE / 4 + (addr >>> PAGE_SHIFT)];
     if (id === 0) return false;
