@@ -1,6 +1,7 @@
 // Generates large.bpf.c: an object shaped like a real datapath (hundreds of map definitions,
 // dozens of programs and prog_array slots, ~20k instructions), for the load-time benchmark.
 import { writeFileSync } from "node:fs";
+import { URL } from "node:url";
 
 const MAPS = 300;
 const PROGS = 48;
