@@ -17,6 +17,7 @@ import type { LoadCollectionOptions } from "./elf/types.js";
 import { Collection, type CollectionOptions } from "./runtime/collection.js";
 
 export { loadCollectionSpec } from "./elf/loader.js";
+export { setGlobal, findGlobal, type GlobalVariable } from "./elf/globals.js";
 export type {
   CollectionSpec,
   ProgramSpec,
