@@ -16,6 +16,8 @@ const FRAME = MAX_BPF_STACK;
 
 /** The interpreter's per-program bounds cache: the last slot each instruction touched. */
 interface BoundsCache {
+  /** Instructions packed as `code | dst << 8 | src << 12 | off << 16` (one load each). */
+  ins: Int32Array;
   lo: Uint32Array;
   hi: Uint32Array;
   epoch: number;
@@ -120,7 +122,13 @@ export class Interpreter implements HelperEnv {
   private cacheFor(p: ExecProgram): BoundsCache {
     let c = p.engineData.get("interp") as BoundsCache | undefined;
     if (c === undefined) {
+      const d = p.insns;
+      const ins = new Int32Array(d.length);
+      for (let k = 0; k < d.length; k++) {
+        ins[k] = d.code[k] | (d.dst[k] << 8) | (d.src[k] << 12) | (d.off[k] << 16);
+      }
       c = {
+        ins,
         lo: new Uint32Array(p.insns.length),
         hi: new Uint32Array(p.insns.length),
         epoch: this.machine.mem.epoch,
@@ -155,12 +163,9 @@ export class Interpreter implements HelperEnv {
     const regs = this.regs;
     const O = I.OUT;
     let p = prog;
-    let code = p.insns.code;
-    let dstA = p.insns.dst;
-    let srcA = p.insns.src;
-    let offA = p.insns.off;
     let immA = p.insns.imm;
     let c = this.cacheFor(p);
+    let ins = c.ins;
     let cLo = c.lo;
     let cHi = c.hi;
     let depth = entryDepth;
@@ -184,8 +189,9 @@ export class Interpreter implements HelperEnv {
           i,
         );
       }
-      const d = dstA[i] << 1;
-      switch (code[i]) {
+      const w = ins[i];
+      const d = (w >> 7) & 0x1e;
+      switch (w & 0xff) {
         // ---- ALU64, immediate operand (sign-extended) ----
         case 0x07: {
           const b = immA[i];
@@ -207,7 +213,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = O[1];
           break;
         case 0x37:
-          if (offA[i] === 1) I.sdiv64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
+          if (w >> 16 === 1) I.sdiv64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
           else I.udiv64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
           regs[d] = O[0];
           regs[d + 1] = O[1];
@@ -238,7 +244,7 @@ export class Interpreter implements HelperEnv {
           break;
         }
         case 0x97:
-          if (offA[i] === 1) I.smod64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
+          if (w >> 16 === 1) I.smod64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
           else I.umod64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
           regs[d] = O[0];
           regs[d + 1] = O[1];
@@ -274,73 +280,73 @@ export class Interpreter implements HelperEnv {
         }
         // ---- ALU64, register operand ----
         case 0x0f: {
-          const s2 = srcA[i] << 1;
+          const s2 = (w >> 11) & 0x1e;
           const s = (regs[d] >>> 0) + (regs[s2] >>> 0);
           regs[d] = s | 0;
           regs[d + 1] = (regs[d + 1] + regs[s2 + 1] + (s > 0xffffffff ? 1 : 0)) | 0;
           break;
         }
         case 0x1f: {
-          const s2 = srcA[i] << 1;
+          const s2 = (w >> 11) & 0x1e;
           const s = (regs[d] >>> 0) - (regs[s2] >>> 0);
           regs[d] = s | 0;
           regs[d + 1] = (regs[d + 1] - regs[s2 + 1] - (s < 0 ? 1 : 0)) | 0;
           break;
         }
         case 0x2f: {
-          const s2 = srcA[i] << 1;
+          const s2 = (w >> 11) & 0x1e;
           I.mul64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
         }
         case 0x3f: {
-          const s2 = srcA[i] << 1;
-          if (offA[i] === 1) I.sdiv64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
+          const s2 = (w >> 11) & 0x1e;
+          if (w >> 16 === 1) I.sdiv64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
           else I.udiv64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
         }
         case 0x4f: {
-          const s2 = srcA[i] << 1;
+          const s2 = (w >> 11) & 0x1e;
           regs[d] |= regs[s2];
           regs[d + 1] |= regs[s2 + 1];
           break;
         }
         case 0x5f: {
-          const s2 = srcA[i] << 1;
+          const s2 = (w >> 11) & 0x1e;
           regs[d] &= regs[s2];
           regs[d + 1] &= regs[s2 + 1];
           break;
         }
         case 0x6f:
-          I.lsh64(regs[d], regs[d + 1], regs[srcA[i] << 1] & 63);
+          I.lsh64(regs[d], regs[d + 1], regs[(w >> 11) & 0x1e] & 63);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
         case 0x7f:
-          I.rsh64(regs[d], regs[d + 1], regs[srcA[i] << 1] & 63);
+          I.rsh64(regs[d], regs[d + 1], regs[(w >> 11) & 0x1e] & 63);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
         case 0x9f: {
-          const s2 = srcA[i] << 1;
-          if (offA[i] === 1) I.smod64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
+          const s2 = (w >> 11) & 0x1e;
+          if (w >> 16 === 1) I.smod64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
           else I.umod64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
         }
         case 0xaf: {
-          const s2 = srcA[i] << 1;
+          const s2 = (w >> 11) & 0x1e;
           regs[d] ^= regs[s2];
           regs[d + 1] ^= regs[s2 + 1];
           break;
         }
         case 0xbf: {
-          const s2 = srcA[i] << 1;
-          const o = offA[i];
+          const s2 = (w >> 11) & 0x1e;
+          const o = w >> 16;
           if (o === 0) {
             regs[d] = regs[s2];
             regs[d + 1] = regs[s2 + 1];
@@ -353,7 +359,7 @@ export class Interpreter implements HelperEnv {
           break;
         }
         case 0xcf:
-          I.arsh64(regs[d], regs[d + 1], regs[srcA[i] << 1] & 63);
+          I.arsh64(regs[d], regs[d + 1], regs[(w >> 11) & 0x1e] & 63);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
@@ -363,7 +369,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0x0c:
-          regs[d] = (regs[d] + regs[srcA[i] << 1]) | 0;
+          regs[d] = (regs[d] + regs[(w >> 11) & 0x1e]) | 0;
           regs[d + 1] = 0;
           break;
         case 0x14:
@@ -371,7 +377,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0x1c:
-          regs[d] = (regs[d] - regs[srcA[i] << 1]) | 0;
+          regs[d] = (regs[d] - regs[(w >> 11) & 0x1e]) | 0;
           regs[d + 1] = 0;
           break;
         case 0x24:
@@ -379,23 +385,23 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0x2c:
-          regs[d] = Math.imul(regs[d], regs[srcA[i] << 1]);
+          regs[d] = Math.imul(regs[d], regs[(w >> 11) & 0x1e]);
           regs[d + 1] = 0;
           break;
         case 0x34:
         case 0x3c: {
-          const b = code[i] === 0x34 ? immA[i] : regs[srcA[i] << 1];
+          const b = (w & 0xff) === 0x34 ? immA[i] : regs[(w >> 11) & 0x1e];
           if (b === 0) regs[d] = 0;
-          else if (offA[i] === 1) regs[d] = (regs[d] / b) | 0;
+          else if (w >> 16 === 1) regs[d] = (regs[d] / b) | 0;
           else regs[d] = ((regs[d] >>> 0) / (b >>> 0)) >>> 0;
           regs[d + 1] = 0;
           break;
         }
         case 0x94:
         case 0x9c: {
-          const b = code[i] === 0x94 ? immA[i] : regs[srcA[i] << 1];
+          const b = (w & 0xff) === 0x94 ? immA[i] : regs[(w >> 11) & 0x1e];
           if (b !== 0) {
-            if (offA[i] === 1) regs[d] = (regs[d] % b) | 0;
+            if (w >> 16 === 1) regs[d] = (regs[d] % b) | 0;
             else regs[d] = ((regs[d] >>> 0) % (b >>> 0)) | 0;
           }
           regs[d + 1] = 0;
@@ -406,7 +412,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0x4c:
-          regs[d] |= regs[srcA[i] << 1];
+          regs[d] |= regs[(w >> 11) & 0x1e];
           regs[d + 1] = 0;
           break;
         case 0x54:
@@ -414,7 +420,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0x5c:
-          regs[d] &= regs[srcA[i] << 1];
+          regs[d] &= regs[(w >> 11) & 0x1e];
           regs[d + 1] = 0;
           break;
         case 0x64:
@@ -422,7 +428,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0x6c:
-          regs[d] <<= regs[srcA[i] << 1] & 31;
+          regs[d] <<= regs[(w >> 11) & 0x1e] & 31;
           regs[d + 1] = 0;
           break;
         case 0x74:
@@ -430,7 +436,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0x7c:
-          regs[d] = regs[d] >>> (regs[srcA[i] << 1] & 31);
+          regs[d] = regs[d] >>> (regs[(w >> 11) & 0x1e] & 31);
           regs[d + 1] = 0;
           break;
         case 0x84:
@@ -443,7 +449,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0xac:
-          regs[d] ^= regs[srcA[i] << 1];
+          regs[d] ^= regs[(w >> 11) & 0x1e];
           regs[d + 1] = 0;
           break;
         case 0xb4:
@@ -451,8 +457,8 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0xbc: {
-          const v = regs[srcA[i] << 1];
-          const o = offA[i];
+          const v = regs[(w >> 11) & 0x1e];
+          const o = w >> 16;
           regs[d] = o === 8 ? (v << 24) >> 24 : o === 16 ? (v << 16) >> 16 : v;
           regs[d + 1] = 0;
           break;
@@ -462,7 +468,7 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = 0;
           break;
         case 0xcc:
-          regs[d] >>= regs[srcA[i] << 1] & 31;
+          regs[d] >>= regs[(w >> 11) & 0x1e] & 31;
           regs[d + 1] = 0;
           break;
         case 0xd4: {
@@ -487,108 +493,269 @@ export class Interpreter implements HelperEnv {
           }
           break;
         }
-        // ---- 64-bit jumps ----
+        // ---- 64-bit jumps (each case inline: no helper calls on the hot path) ----
         case 0x05:
-          pc = pc + offA[i];
+          pc = pc + (w >> 16);
           break;
         case 0x06:
           pc = pc + immA[i];
           break;
-        case 0x15:
-        case 0x1d:
-        case 0x25:
-        case 0x2d:
-        case 0x35:
-        case 0x3d:
-        case 0x45:
-        case 0x4d:
-        case 0x55:
-        case 0x5d:
-        case 0x65:
-        case 0x6d:
-        case 0x75:
-        case 0x7d:
-        case 0xa5:
-        case 0xad:
-        case 0xb5:
-        case 0xbd:
-        case 0xc5:
-        case 0xcd:
-        case 0xd5:
-        case 0xdd: {
-          const op = code[i];
-          let blo: number, bhi: number;
-          if (op & 0x08) {
-            blo = regs[srcA[i] << 1];
-            bhi = regs[(srcA[i] << 1) + 1];
-          } else {
-            blo = immA[i];
-            bhi = blo >> 31;
-          }
-          const alo = regs[d];
+        case 0x15: {
+          // jeq imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          if (regs[d] === blo && regs[d + 1] === bhi) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x1d: {
+          // jeq
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          if (regs[d] === blo && regs[d + 1] === bhi) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x25: {
+          // jgt imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x2d: {
+          // jgt
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x35: {
+          // jge imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x3d: {
+          // jge
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x45: {
+          // jset imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          if (((regs[d] & blo) | (regs[d + 1] & bhi)) !== 0) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x4d: {
+          // jset
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          if (((regs[d] & blo) | (regs[d + 1] & bhi)) !== 0) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x55: {
+          // jne imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          if (regs[d] !== blo || regs[d + 1] !== bhi) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x5d: {
+          // jne
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          if (regs[d] !== blo || regs[d + 1] !== bhi) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x65: {
+          // jsgt imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
           const ahi = regs[d + 1];
-          let t: boolean;
-          switch (op & 0xf0) {
-            case 0x10: t = alo === blo && ahi === bhi; break; // prettier-ignore
-            case 0x50: t = alo !== blo || ahi !== bhi; break; // prettier-ignore
-            case 0x20: t = I.ult64(blo, bhi, alo, ahi); break; // prettier-ignore
-            case 0x30: t = !I.ult64(alo, ahi, blo, bhi); break; // prettier-ignore
-            case 0xa0: t = I.ult64(alo, ahi, blo, bhi); break; // prettier-ignore
-            case 0xb0: t = !I.ult64(blo, bhi, alo, ahi); break; // prettier-ignore
-            case 0x60: t = I.slt64(blo, bhi, alo, ahi); break; // prettier-ignore
-            case 0x70: t = !I.slt64(alo, ahi, blo, bhi); break; // prettier-ignore
-            case 0xc0: t = I.slt64(alo, ahi, blo, bhi); break; // prettier-ignore
-            case 0xd0: t = !I.slt64(blo, bhi, alo, ahi); break; // prettier-ignore
-            default:
-              t = ((alo & blo) | (ahi & bhi)) !== 0; // jset
-          }
-          if (t) pc = pc + offA[i];
+          if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x6d: {
+          // jsgt
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1];
+          if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x75: {
+          // jsge imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          const ahi = regs[d + 1];
+          if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0x7d: {
+          // jsge
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1];
+          if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xa5: {
+          // jlt imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xad: {
+          // jlt
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xb5: {
+          // jle imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xbd: {
+          // jle
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1] >>> 0;
+          const bhu = bhi >>> 0;
+          if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xc5: {
+          // jslt imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          const ahi = regs[d + 1];
+          if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xcd: {
+          // jslt
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1];
+          if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xd5: {
+          // jsle imm
+          const blo = immA[i];
+          const bhi = blo >> 31;
+          const ahi = regs[d + 1];
+          if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+          break;
+        }
+        case 0xdd: {
+          // jsle
+          const s2 = (w >> 11) & 0x1e;
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const ahi = regs[d + 1];
+          if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
           break;
         }
         // ---- 32-bit jumps ----
-        case 0x16:
-        case 0x1e:
-        case 0x26:
-        case 0x2e:
-        case 0x36:
-        case 0x3e:
-        case 0x46:
-        case 0x4e:
-        case 0x56:
-        case 0x5e:
-        case 0x66:
-        case 0x6e:
-        case 0x76:
-        case 0x7e:
-        case 0xa6:
-        case 0xae:
-        case 0xb6:
-        case 0xbe:
-        case 0xc6:
-        case 0xce:
-        case 0xd6:
-        case 0xde: {
-          const op = code[i];
-          const a = regs[d];
-          const b = op & 0x08 ? regs[srcA[i] << 1] : immA[i];
-          let t: boolean;
-          switch (op & 0xf0) {
-            case 0x10: t = a === b; break; // prettier-ignore
-            case 0x50: t = a !== b; break; // prettier-ignore
-            case 0x20: t = a >>> 0 > b >>> 0; break; // prettier-ignore
-            case 0x30: t = a >>> 0 >= b >>> 0; break; // prettier-ignore
-            case 0xa0: t = a >>> 0 < b >>> 0; break; // prettier-ignore
-            case 0xb0: t = a >>> 0 <= b >>> 0; break; // prettier-ignore
-            case 0x60: t = a > b; break; // prettier-ignore
-            case 0x70: t = a >= b; break; // prettier-ignore
-            case 0xc0: t = a < b; break; // prettier-ignore
-            case 0xd0: t = a <= b; break; // prettier-ignore
-            default:
-              t = (a & b) !== 0; // jset
-          }
-          if (t) pc = pc + offA[i];
+        case 0x16: // jeq32 imm
+          if (regs[d] === immA[i]) pc = pc + (w >> 16);
           break;
-        }
+        case 0x1e: // jeq32
+          if (regs[d] === regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+          break;
+        case 0x26: // jgt32 imm
+          if (regs[d] >>> 0 > immA[i] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0x2e: // jgt32
+          if (regs[d] >>> 0 > regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0x36: // jge32 imm
+          if (regs[d] >>> 0 >= immA[i] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0x3e: // jge32
+          if (regs[d] >>> 0 >= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0x46: // jset32 imm
+          if ((regs[d] & immA[i]) !== 0) pc = pc + (w >> 16);
+          break;
+        case 0x4e: // jset32
+          if ((regs[d] & regs[(w >> 11) & 0x1e]) !== 0) pc = pc + (w >> 16);
+          break;
+        case 0x56: // jne32 imm
+          if (regs[d] !== immA[i]) pc = pc + (w >> 16);
+          break;
+        case 0x5e: // jne32
+          if (regs[d] !== regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+          break;
+        case 0x66: // jsgt32 imm
+          if (regs[d] > immA[i]) pc = pc + (w >> 16);
+          break;
+        case 0x6e: // jsgt32
+          if (regs[d] > regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+          break;
+        case 0x76: // jsge32 imm
+          if (regs[d] >= immA[i]) pc = pc + (w >> 16);
+          break;
+        case 0x7e: // jsge32
+          if (regs[d] >= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+          break;
+        case 0xa6: // jlt32 imm
+          if (regs[d] >>> 0 < immA[i] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0xae: // jlt32
+          if (regs[d] >>> 0 < regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0xb6: // jle32 imm
+          if (regs[d] >>> 0 <= immA[i] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0xbe: // jle32
+          if (regs[d] >>> 0 <= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+          break;
+        case 0xc6: // jslt32 imm
+          if (regs[d] < immA[i]) pc = pc + (w >> 16);
+          break;
+        case 0xce: // jslt32
+          if (regs[d] < regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+          break;
+        case 0xd6: // jsle32 imm
+          if (regs[d] <= immA[i]) pc = pc + (w >> 16);
+          break;
+        case 0xde: // jsle32
+          if (regs[d] <= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+          break;
         // ---- lddw: the loader resolved the value into the two immediates ----
         case 0x18:
           regs[d] = immA[i];
@@ -603,11 +770,11 @@ export class Interpreter implements HelperEnv {
         case 0x81:
         case 0x89:
         case 0x91: {
-          const s2 = srcA[i] << 1;
-          const op = code[i];
+          const s2 = (w >> 11) & 0x1e;
+          const op = w & 0xff;
           const size =
             op === 0x79 ? 8 : op === 0x61 || op === 0x81 ? 4 : op === 0x71 || op === 0x91 ? 1 : 2;
-          const e = (regs[s2] >>> 0) + offA[i];
+          const e = (regs[s2] >>> 0) + (w >> 16);
           const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
           const a = e >>> 0;
           if (
@@ -639,10 +806,10 @@ export class Interpreter implements HelperEnv {
         case 0x6b:
         case 0x73:
         case 0x7b: {
-          const op = code[i];
+          const op = w & 0xff;
           const sz = op & 0x18;
           const size = sz === 0x18 ? 8 : sz === 0x00 ? 4 : sz === 0x10 ? 1 : 2;
-          const e = (regs[d] >>> 0) + offA[i];
+          const e = (regs[d] >>> 0) + (w >> 16);
           const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
           const a = e >>> 0;
           if (
@@ -654,8 +821,8 @@ export class Interpreter implements HelperEnv {
           }
           let vlo: number, vhi: number;
           if (op & 1) {
-            vlo = regs[srcA[i] << 1];
-            vhi = regs[(srcA[i] << 1) + 1];
+            vlo = regs[(w >> 11) & 0x1e];
+            vhi = regs[((w >> 11) & 0x1e) + 1];
           } else {
             vlo = immA[i];
             vhi = vlo >> 31;
@@ -671,8 +838,8 @@ export class Interpreter implements HelperEnv {
         // ---- atomics ----
         case 0xc3:
         case 0xdb: {
-          const size = code[i] === 0xdb ? 8 : 4;
-          const e = (regs[d] >>> 0) + offA[i];
+          const size = (w & 0xff) === 0xdb ? 8 : 4;
+          const e = (regs[d] >>> 0) + (w >> 16);
           const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
           const a = e >>> 0;
           if (
@@ -682,8 +849,8 @@ export class Interpreter implements HelperEnv {
             this.depth = depth;
             this.slow(c, i, a, hi, size, true);
           }
-          if (size === 8) atomic64(dv, a, immA[i], regs, srcA[i] << 1);
-          else atomic32(dv, a, immA[i], regs, srcA[i] << 1);
+          if (size === 8) atomic64(dv, a, immA[i], regs, (w >> 11) & 0x1e);
+          else atomic32(dv, a, immA[i], regs, (w >> 11) & 0x1e);
           break;
         }
         // ---- calls ----
@@ -691,17 +858,17 @@ export class Interpreter implements HelperEnv {
         case 0x8d: {
           let target = -1;
           let helperId = -1;
-          if (code[i] === 0x8d) {
+          if ((w & 0xff) === 0x8d) {
             // callx: a function address (BPF_PSEUDO_FUNC) or, as in uBPF, a helper id
-            const vlo = regs[dstA[i] << 1] >>> 0;
-            const vhi = regs[(dstA[i] << 1) + 1];
+            const vlo = regs[d] >>> 0;
+            const vhi = regs[d + 1];
             const t = (vlo - FUNC_ADDR_BASE) / 8;
             if (vhi === 0 && vlo >= FUNC_ADDR_BASE && Number.isInteger(t) && t < p.insns.length) {
               target = t;
             } else if (vhi === 0 && m.helpers[vlo] !== undefined) helperId = vlo;
             else throw new RuntimeFault(`callx to ${hex64(vlo, vhi)}: not a function or helper`, i);
-          } else if (srcA[i] === 1) target = pc + immA[i];
-          else if (srcA[i] === 0) helperId = immA[i];
+          } else if (((w >> 12) & 0xf) === 1) target = pc + immA[i];
+          else if (((w >> 12) & 0xf) === 0) helperId = immA[i];
           else throw new RuntimeFault(`kfunc calls are not supported (btf id ${immA[i]})`, i);
           if (target >= 0) {
             // bpf-to-bpf call: a new frame; r6-r9 and r10 are restored at its exit
@@ -730,12 +897,9 @@ export class Interpreter implements HelperEnv {
             const next = tailCall(m, p, i, regs, depth);
             if (next !== null) {
               p = next;
-              code = p.insns.code;
-              dstA = p.insns.dst;
-              srcA = p.insns.src;
-              offA = p.insns.off;
               immA = p.insns.imm;
               c = this.cacheFor(p);
+              ins = c.ins;
               cLo = c.lo;
               cHi = c.hi;
               base = depth;
@@ -752,6 +916,7 @@ export class Interpreter implements HelperEnv {
           left = this.left;
           dv = mem.dv;
           if (c.epoch !== mem.epoch) c = this.cacheFor(p);
+          ins = c.ins;
           cLo = c.lo;
           cHi = c.hi;
           break;
@@ -772,12 +937,9 @@ export class Interpreter implements HelperEnv {
           const back = this.retProg[depth] as ExecProgram;
           if (back !== p) {
             p = back;
-            code = p.insns.code;
-            dstA = p.insns.dst;
-            srcA = p.insns.src;
-            offA = p.insns.off;
             immA = p.insns.imm;
             c = this.cacheFor(p);
+            ins = c.ins;
             cLo = c.lo;
             cHi = c.hi;
             this.prog = p;
@@ -794,7 +956,7 @@ export class Interpreter implements HelperEnv {
           break;
         }
         default:
-          throw new RuntimeFault(`unsupported opcode 0x${code[i].toString(16)}`, i);
+          throw new RuntimeFault(`unsupported opcode 0x${(w & 0xff).toString(16)}`, i);
       }
     }
   }
