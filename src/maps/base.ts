@@ -151,6 +151,14 @@ export abstract class BaseMap implements BpfMap {
   /** Keys in the order `BPF_MAP_GET_NEXT_KEY` walks them (copies). */
   abstract keys(): Iterable<Uint8Array>;
 
+  /** `[key, value]` pairs in iteration order (values as {@link lookup} returns them). */
+  *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    for (const key of this.keys()) {
+      const value = this.lookup(key);
+      if (value !== undefined) yield [key, value];
+    }
+  }
+
   /** Releases the map's memory. */
   destroy(): void {}
 

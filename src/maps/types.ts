@@ -67,6 +67,8 @@ export interface BpfMap {
   delete(key: Uint8Array): void;
   /** Keys in iteration order (as `bpf_map_get_next_key` walks them). */
   keys(): Iterable<Uint8Array>;
+  /** `[key, value]` pairs in iteration order (as `bpftool map dump` lists them). */
+  entries(): Iterable<[Uint8Array, Uint8Array]>;
   /** Releases the map's memory. */
   destroy(): void;
 }

@@ -1,3 +1,4 @@
+import "../vm/index.js";
 import type { CollectionSpec, MapSpec, ProgramSpec } from "../elf/types.js";
 import { MapError, TsbpfError } from "../errors.js";
 import { HELPERS } from "../helpers/index.js";

@@ -37,9 +37,7 @@ export function fromHex(hex: string): Uint8Array {
 export function dumpMap(map: BpfMap): Record<string, string> {
   const out: Record<string, string> = {};
   const skipZero = ARRAYS.has(map.def.type);
-  for (const key of map.keys()) {
-    const value = map.lookup(key);
-    if (value === undefined) continue;
+  for (const [key, value] of map.entries()) {
     if (skipZero && value.every((b) => b === 0)) continue;
     out[toHex(key)] = toHex(value);
   }
