@@ -484,3 +484,20 @@ describe("every object loads consistently", () => {
     checkInvariants(loadCollectionSpec(new Uint8Array(readFileSync(path)), { name: path }));
   });
 });
+
+describe("input buffers", () => {
+  it("loads from a Node Buffer without writing into it", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const file = join(import.meta.dirname, "..", "examples", "fib", "fib.bpf.o");
+    const buf = readFileSync(file);
+    const before = Buffer.from(buf);
+    const spec = loadCollectionSpec(buf, { name: "fib.bpf.o" });
+    expect(spec.programs.length).toBeGreaterThan(0);
+    expect(Buffer.compare(buf, before)).toBe(0);
+    // and twice from the same buffer gives the same program
+    expect(loadCollectionSpec(buf, { name: "fib.bpf.o" }).programs[0].insns).toEqual(
+      spec.programs[0].insns,
+    );
+  });
+});

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { conformanceProgram, parseConformanceFile } from "../conformance/parse.js";
 import type { EngineName } from "../runtime/engine.js";
 import { execRaw } from "../runtime/exec.js";
+import { ensureEngine } from "./engines.js";
 import { out } from "./output.js";
 
 /** Outcome of one bpf_conformance file. */
@@ -60,7 +61,11 @@ export function runConformanceFile(file: string, engine: EngineName): Conformanc
 }
 
 /** `tsbpf conformance FILE…`: a line per failure, then `N passed, M failed`. */
-export function conformanceCommand(files: string[], opts: { engine: EngineName }): number {
+export async function conformanceCommand(
+  files: string[],
+  opts: { engine: EngineName },
+): Promise<number> {
+  await ensureEngine(opts.engine);
   let passed = 0;
   let failed = 0;
   for (const f of files) {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { execRaw } from "../runtime/exec.js";
 import { fromHex } from "../runtime/dump.js";
 import type { EngineName } from "../runtime/engine.js";
+import { ensureEngine } from "./engines.js";
 import { out } from "./output.js";
 
 /** Options of `tsbpf exec`. */
@@ -12,7 +13,8 @@ export interface ExecCliOptions {
 }
 
 /** `tsbpf exec PROG.bin`: runs raw instructions with r1 = a copy of --mem, r2 = its length. */
-export function execCommand(file: string, opts: ExecCliOptions): number {
+export async function execCommand(file: string, opts: ExecCliOptions): Promise<number> {
+  await ensureEngine(opts.engine);
   const code = new Uint8Array(readFileSync(file));
   const mem = opts.mem !== undefined ? fromHex(opts.mem) : undefined;
   const r0 = execRaw(code, mem, { engine: opts.engine });

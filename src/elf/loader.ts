@@ -33,7 +33,9 @@ export function loadCollectionSpec(
   opts: LoadCollectionOptions = {},
 ): CollectionSpec {
   try {
-    return load(bytes, opts);
+    // A plain copy: a Node Buffer's slice() is a view, and the loader must never write into
+    // (or keep) the caller's bytes.
+    return load(Uint8Array.prototype.slice.call(bytes), opts);
   } catch (e) {
     if (e instanceof LoadError) throw e;
     // Defence in depth: a checked input should never get here, but if it does the caller
