@@ -1,0 +1,144 @@
+/**
+ * Where compiled code charges the instruction budget. The interpreter decrements it before each
+ * instruction; the JIT charges whole basic blocks (split after calls), and, to keep loops
+ * cheap, only checks it where running on could be observed:
+ *
+ * - A block is *deferrable* when nothing in it can be observed (no checked memory access, call,
+ *   exit or unsupported opcode): its count is not charged there but carried to its successors.
+ *   A successor whose only predecessor it is charges the carried count with its own; on an edge
+ *   to any other block the count is charged (and checked) on the edge.
+ * - Every other block charges its carried count plus its own at its start, and checks.
+ *
+ * Every cycle contains a check (a cycle is entered through a block with two predecessors, and
+ * the edge into it from inside the cycle charges), the count is exact on every path, and
+ * nothing observable runs past the budget: a run fails if and only if the interpreter's does.
+ * A failing check knows the exact path since the previous check (a chain of blocks that each
+ * had a single predecessor), so the error names the pc at which the interpreter stops.
+ */
+import type { DecodedProgram } from "../isa/decode.js";
+import { OP_LDDW } from "../isa/opcodes.js";
+import type { Cfg } from "./cfg.js";
+import { inFrame } from "./memcheck.js";
+
+/** A block whose count was carried: blocks run in order, linked from the last. */
+export interface ChainNode {
+  readonly start: number;
+  readonly count: number;
+  readonly prev: ChainNode | null;
+  /** Instructions in this block and all before it in the chain. */
+  readonly total: number;
+}
+
+/** One budget check: the carried chain, then a segment `[startPc, count]` (or none). */
+export interface Checkpoint {
+  readonly chain: ChainNode | null;
+  readonly seg: readonly [number, number] | null;
+  /** Instructions charged at the check. */
+  readonly total: number;
+}
+
+const SIZE_OF = [4, 2, 1, 8];
+
+/** Whether running the instruction at `pc` could be observed (or could fail). */
+export function observable(p: DecodedProgram, pc: number, supported: (code: number) => boolean) {
+  const code = p.code[pc];
+  if (!supported(code) || code === 0x85 || code === 0x8d || code === 0x95) return true;
+  const cls = code & 7;
+  const size = SIZE_OF[(code >> 3) & 3];
+  if (cls === 1) return !(p.src[pc] === 10 && inFrame(p.off[pc], size));
+  if (cls === 2 || cls === 3) return !(p.dst[pc] === 10 && inFrame(p.off[pc], size));
+  return false;
+}
+
+/** The budget plan of one function. */
+export class BudgetPlan {
+  /** Whether each block carries its count instead of charging it. */
+  readonly deferrable: Uint8Array;
+  private readonly preds: Int32Array;
+  private readonly chainIn: (ChainNode | null)[];
+  private readonly chainOut: (ChainNode | null)[];
+
+  /**
+   * Plans `cfg` (of `p`); checkpoints go to the module-wide list `checkpoints`. With
+   * `deferAny` false every block charges at its start (for the dispatch-loop fallback).
+   */
+  constructor(
+    p: DecodedProgram,
+    cfg: Cfg,
+    private readonly checkpoints: Checkpoint[],
+    supported: (code: number) => boolean,
+    deferAny: boolean,
+  ) {
+    const n = cfg.n;
+    this.preds = new Int32Array(n);
+    this.preds[0] = 1; // the function's entry
+    const pred = new Int32Array(n).fill(-1);
+    for (let b = 0; b < n; b++) {
+      for (const s of [cfg.succ0[b], cfg.succ1[b]]) {
+        if (s < 0) continue;
+        this.preds[s]++;
+        pred[s] = b;
+      }
+    }
+    this.deferrable = new Uint8Array(n);
+    this.chainIn = new Array<ChainNode | null>(n).fill(null);
+    this.chainOut = new Array<ChainNode | null>(n).fill(null);
+    for (let b = 0; b < n; b++) {
+      // a single predecessor precedes b in reverse postorder (a loop header has two)
+      if (this.preds[b] === 1 && b !== 0 && this.deferrable[pred[b]]) {
+        this.chainIn[b] = this.chainOut[pred[b]];
+      }
+      let count = 0;
+      let quiet = deferAny;
+      for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+        count++;
+        if (quiet && observable(p, pc, supported)) quiet = false;
+      }
+      if (quiet) {
+        this.deferrable[b] = 1;
+        const prev = this.chainIn[b];
+        const total = count + (prev ? prev.total : 0);
+        this.chainOut[b] = { start: cfg.start[b], count, prev, total };
+      }
+    }
+  }
+
+  private add(
+    chain: ChainNode | null,
+    seg: readonly [number, number] | null,
+  ): Checkpoint & { id: number } {
+    // prettier-ignore
+    const total = (seg ? seg[1] : 0) + (chain ? chain.total : 0);
+    const cp = { chain, seg, total };
+    this.checkpoints.push(cp);
+    return { ...cp, id: this.checkpoints.length - 1 };
+  }
+
+  /** The checkpoint of a segment of block `b` (`first`: its first segment, after the chain). */
+  segment(b: number, first: boolean, start: number, count: number): { id: number; total: number } {
+    return this.add(first ? this.chainIn[b] : null, [start, count]);
+  }
+
+  /** The checkpoint on the edge `from -> to`, or undefined when none is needed. */
+  edge(from: number, to: number): { id: number; total: number } | undefined {
+    if (!this.deferrable[from] || this.preds[to] === 1) return undefined;
+    return this.add(this.chainOut[from], null);
+  }
+}
+
+/** The pc at which the interpreter stops: `leftBefore` instructions into the checkpoint. */
+export function budgetPc(p: DecodedProgram, cp: Checkpoint, leftBefore: number): number {
+  const segs: (readonly [number, number])[] = [];
+  for (let c = cp.chain; c !== null; c = c.prev) segs.unshift([c.start, c.count]);
+  if (cp.seg) segs.push(cp.seg);
+  let left = leftBefore;
+  for (const [start, count] of segs) {
+    if (left < count) {
+      let pc = start;
+      for (let k = 0; k < left; k++) pc += p.code[pc] === OP_LDDW ? 2 : 1;
+      return pc;
+    }
+    left -= count;
+  }
+  return segs.length > 0 ? segs[segs.length - 1][0] : 0;
+}

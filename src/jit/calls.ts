@@ -1,0 +1,153 @@
+/**
+ * Lowering of calls and exits: helpers (registers through the scratch area), bpf-to-bpf calls
+ * (Wasm calls, frame limits checked), `callx`, tail calls (through a known prog_array without
+ * leaving WebAssembly when possible, else the shared `tailCall()`), and `exit`.
+ */
+import { E2BIG, ENOENT } from "../errno.js";
+import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
+import { MAX_RUN_FRAMES } from "../runtime/machine.js";
+import { ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from "./abi.js";
+import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx } from "./ctx.js";
+import { Op, VOID } from "./wasm.js";
+
+const BPF_FUNC_tail_call = 12;
+
+/** Exit: hands the budget back, traces, returns r0. */
+export function lowerExit(c: FnCtx, pc: number): void {
+  const o = c.out;
+  storeBudget(c);
+  if (c.traced) {
+    o.i32(pc).get(c.R[0]).op(Op.i32_wrap_i64).get(c.R[0]).i64(32).op(Op.i64_shr_u, Op.i32_wrap_i64);
+    o.get(c.DEPTH).call(Imp.traceExit);
+  }
+  o.get(c.R[0]).u8(Op.return);
+}
+
+/** After a call: the budget and the caches (the callee may have run helpers). */
+function afterCall(c: FnCtx): void {
+  loadBudget(c);
+  c.syncCaches();
+}
+
+/** Pushes r1..r5, depth + 1, base: the arguments of a bpf-to-bpf call. */
+function callArgs(c: FnCtx): void {
+  for (let r = 1; r <= 5; r++) c.out.get(c.R[r]);
+  c.out.get(c.DEPTH).i32(1).op(Op.i32_add).get(c.BASE);
+}
+
+/** The tail-call sequence (r1..r5 must be in the scratch area, the budget stored). */
+function tailCallTail(c: FnCtx, pc: number): void {
+  const o = c.out;
+  o.i32(pc).get(c.DEPTH).call(Imp.tailcall).tee(c.TI).i32(0).op(Op.i32_ge_s);
+  o.u8(Op.if).u8(VOID);
+  for (let r = 1; r <= 5; r++) o.get(c.R[r]);
+  o.get(c.DEPTH).get(c.DEPTH).get(c.TI).u8(Op.return_call_indirect).u32(c.sig).u32(0);
+  o.u8(Op.end);
+  loadRegs(c, 0, 0);
+}
+
+/**
+ * A tail call through a known prog_array without leaving WebAssembly (untraced code only): the
+ * failures `tailCall()` reports without a trace (index out of range, budget spent, empty slot:
+ * r0 = -ENOENT / -E2BIG, execution goes on) and the jump to a compiled target; anything else
+ * (a target not compiled yet) takes the shared `tailCall()` path after it.
+ */
+function tailCallSite(c: FnCtx, pc: number, map: { maxEntries: number; tableAddr: number }) {
+  const o = c.out;
+  const tcnt = c.scratch + Scratch.TCNT;
+  const fail = (errno: number) => {
+    o.u8(Op.if).u8(VOID).i64(-errno).set(c.R[0]).br(2).u8(Op.end);
+  };
+  o.u8(Op.block).u8(VOID); // $end
+  o.u8(Op.block).u8(VOID); // $slow
+  o.get(c.R[3]).op(Op.i32_wrap_i64).tee(c.TI).i32(map.maxEntries).op(Op.i32_ge_u);
+  fail(ENOENT);
+  o.i32(0).mem(Op.i32_load, tcnt).i32(MAX_TAIL_CALL_CNT).op(Op.i32_ge_u);
+  fail(E2BIG);
+  o.get(c.TI).i32(2).op(Op.i32_shl).mem(Op.i32_load, map.tableAddr).tee(c.TI).op(Op.i32_eqz);
+  fail(ENOENT);
+  const jump = (indirect: boolean) => {
+    o.i32(0).i32(0).mem(Op.i32_load, tcnt).i32(1).op(Op.i32_add).mem(Op.i32_store, tcnt);
+    storeBudget(c);
+    for (let r = 1; r <= 5; r++) o.get(c.R[r]);
+    o.get(c.DEPTH).get(c.DEPTH);
+    if (indirect) o.get(c.TI).u8(Op.return_call_indirect).u32(c.sig).u32(0);
+    else o.u8(Op.return_call).u32(c.funcIndex(0));
+  };
+  if (c.progId > 0) {
+    // the program calls itself: a direct tail call of its entry (about twice as fast)
+    o.get(c.TI).i32(c.progId).op(Op.i32_eq).u8(Op.if).u8(VOID);
+    jump(false);
+    o.u8(Op.end);
+  }
+  o.get(c.TI).i32(MAX_FAST_ID).op(Op.i32_ge_u).u8(Op.br_if).u32(0);
+  o.get(c.TI).i32(2).op(Op.i32_shl).mem(Op.i32_load, ENTRY_BY_ID).tee(c.TI);
+  o.op(Op.i32_eqz).u8(Op.br_if).u32(0);
+  jump(true);
+  o.u8(Op.end);
+  storeRegs(c, 2, 3);
+  storeBudget(c);
+  tailCallTail(c, pc);
+  o.u8(Op.end);
+}
+
+export function lowerCall(c: FnCtx, pc: number): void {
+  const o = c.out;
+  const p = c.p;
+  const src = p.src[pc];
+  const imm = p.imm[pc];
+  if (p.code[pc] === 0x8d) {
+    // callx: the runtime resolves the target (function, helper or tail call)
+    storeRegs(c, 0, 5);
+    storeBudget(c);
+    const v = c.R[p.dst[pc]];
+    o.get(v).op(Op.i32_wrap_i64).get(v).i64(32).op(Op.i64_shr_u, Op.i32_wrap_i64);
+    o.i32(pc).get(c.DEPTH).get(c.BASE).call(Imp.callx).tee(c.TI).i32(0).op(Op.i32_ge_s);
+    o.u8(Op.if).u8(VOID);
+    callArgs(c);
+    o.get(c.TI).u8(Op.call_indirect).u32(c.sig).u32(0).set(c.R[0]);
+    o.u8(Op.else);
+    o.get(c.TI).i32(-1).op(Op.i32_eq).u8(Op.if).u8(VOID);
+    tailCallTail(c, pc);
+    o.u8(Op.else);
+    o.i32(-2).get(c.TI).op(Op.i32_sub).i32(pc).get(c.DEPTH).call(Imp.helper);
+    loadRegs(c, 0, 5);
+    o.op(Op.end, Op.end);
+    afterCall(c);
+    return;
+  }
+  if (src === 1) {
+    const target = pc + imm + 1;
+    o.get(c.DEPTH).i32(1).op(Op.i32_add).get(c.BASE).op(Op.i32_sub).i32(MAX_CALL_FRAMES);
+    o.op(Op.i32_ge_s)
+      .get(c.DEPTH)
+      .i32(MAX_RUN_FRAMES - 1)
+      .op(Op.i32_ge_s, Op.i32_or);
+    o.u8(Op.if).u8(VOID);
+    o.i32(pc).i32(target).call(Imp.callFault).u8(Op.unreachable);
+    o.u8(Op.end);
+    if (c.traced) o.i32(pc).i32(target).get(c.DEPTH).i32(1).op(Op.i32_add).call(Imp.traceCall);
+    storeBudget(c);
+    callArgs(c);
+    o.call(c.funcIndex(target)).set(c.R[0]);
+    afterCall(c);
+    return;
+  }
+  if (src !== 0) {
+    o.i32(RaiseKind.KFUNC).i32(pc).i32(imm).call(Imp.raise).u8(Op.unreachable);
+    return;
+  }
+  if (imm === BPF_FUNC_tail_call) {
+    const map = c.traced ? undefined : c.tailMap(pc);
+    if (map !== undefined) return tailCallSite(c, pc, map);
+    storeRegs(c, 2, 3);
+    storeBudget(c);
+    tailCallTail(c, pc);
+    return;
+  }
+  storeRegs(c, 0, 5);
+  storeBudget(c);
+  o.i32(imm).i32(pc).get(c.DEPTH).call(Imp.helper);
+  loadRegs(c, 0, 5);
+  afterCall(c);
+}

@@ -1,0 +1,328 @@
+/**
+ * Compiles one eBPF program (an ExecProgram's instructions) to one WebAssembly module: one Wasm
+ * function per eBPF function entry, sharing the machine's memory and function table. See
+ * `abi.ts` for the contract with the runtime.
+ */
+import type { DecodedProgram } from "../isa/decode.js";
+import { OP_LDDW } from "../isa/opcodes.js";
+import { FUNC_ADDR_BASE } from "../memory/layout.js";
+import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
+import { JUMP_KIND, Term, buildCfg, type Cfg } from "./cfg.js";
+import { BudgetPlan, type Checkpoint } from "./budget.js";
+import { emitCharge, loadBudget, type FnCtx } from "./ctx.js";
+import { isCall, isSupported, lowerCond, lowerInsn } from "./lower.js";
+import {
+  CHECK_PARAMS,
+  CHECK_RESULTS,
+  checkFunction,
+  emitCacheSync,
+  inFrame,
+  type Cache,
+  type WalkLocals,
+} from "./memcheck.js";
+import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
+import { Bytes, I32, I64, ModuleBuilder, Op } from "./wasm.js";
+
+/** Options of {@link compileProgram}. */
+export interface CompileOptions {
+  /** r10 of the first frame. */
+  stackTop: number;
+  /** Address of the runtime's scratch area. */
+  scratch: number;
+  /** Emit trace calls at bpf-to-bpf calls and exits. */
+  traced: boolean;
+  /** The program's id, for direct self tail calls (0: none). */
+  progId?: number;
+  /** Function starts known from symbols (optional). */
+  funcStarts?: readonly number[];
+  /** Extra entry points to compile (targets of `callx` found at run time). */
+  extraEntries?: readonly number[];
+  /** The prog_array a map handle names, for tail calls made without leaving WebAssembly. */
+  progArray?: (handle: number) => { maxEntries: number; tableAddr: number } | undefined;
+}
+
+/** A compiled program: the module's bytes and the eBPF pc each export `f<i>` starts at. */
+export interface CompiledProgram {
+  bytes: Uint8Array<ArrayBuffer>;
+  /** Entry pc of export `f<i>`; `entries[0]` is 0. */
+  entries: number[];
+  /** The budget checks, by the id the `budget` import gets. */
+  checkpoints: Checkpoint[];
+}
+
+/**
+ * The pcs where functions may be cut: candidates that nothing falls through into and that no
+ * jump crosses. Always includes 0.
+ */
+export function functionBoundaries(p: DecodedProgram, candidates: Iterable<number>): number[] {
+  const n = p.length;
+  const cross = new Int32Array(n + 2);
+  const tail = new Uint8Array(n + 1);
+  for (let pc = 0; pc < n; pc++) {
+    const c = p.code[pc];
+    if (c === OP_LDDW) {
+      tail[pc + 1] = 1;
+      pc++;
+      continue;
+    }
+    if (JUMP_KIND[c]) {
+      const t = c === 0x06 ? pc + p.imm[pc] + 1 : pc + p.off[pc] + 1;
+      const lo = Math.max(0, Math.min(pc, t));
+      const hi = Math.min(n, Math.max(pc, t));
+      cross[lo + 1]++;
+      cross[hi + 1]--;
+    }
+  }
+  for (let i = 1; i <= n + 1; i++) cross[i] += cross[i - 1];
+  const out = new Set<number>([0]);
+  for (const b of candidates) {
+    if (!(b > 0 && b < n) || tail[b] || cross[b] > 0) continue;
+    const prev = tail[b - 1] ? -1 : p.code[b - 1];
+    if (prev === 0x95 || prev === 0x05 || prev === 0x06) out.add(b);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Entry points a program needs: 0, local call targets, function addresses it loads. */
+export function staticEntries(p: DecodedProgram): number[] {
+  const set = new Set<number>([0]);
+  for (let pc = 0; pc < p.length; pc++) {
+    const c = p.code[pc];
+    if (c === 0x85 && p.src[pc] === 1) {
+      const t = pc + p.imm[pc] + 1;
+      if (t >= 0 && t < p.length) set.add(t);
+    } else if (c === OP_LDDW) {
+      const lo = p.imm[pc] >>> 0;
+      const t = (lo - FUNC_ADDR_BASE) / 8;
+      if (p.imm[pc + 1] === 0 && lo >= FUNC_ADDR_BASE && Number.isInteger(t) && t < p.length) {
+        set.add(t);
+      }
+      pc++;
+    }
+  }
+  return [...set].sort((a, b) => a - b);
+}
+
+/** Compiles a program into a module. */
+export function compileProgram(p: DecodedProgram, opts: CompileOptions): CompiledProgram {
+  const entrySet = new Set(staticEntries(p));
+  for (const e of opts.extraEntries ?? []) entrySet.add(e);
+  const entries = [...entrySet].sort((a, b) => a - b);
+  const bounds = functionBoundaries(p, [...entries, ...(opts.funcStarts ?? [])]);
+  const mb = new ModuleBuilder();
+  for (const [name, params, results] of IMPORTS) mb.importFunc("e", name, params, results);
+  mb.importTable("e", "t");
+  mb.importMemory("e", "m");
+  const sig = mb.type(SIG_PARAMS, SIG_RESULTS);
+  const check = mb.addFunc(checkFunction(mb.type(CHECK_PARAMS, CHECK_RESULTS), opts.stackTop));
+  const funcOf = new Map<number, number>();
+  const checkpoints: Checkpoint[] = [];
+  const first = mb.nextFuncIndex();
+  entries.forEach((e, i) => funcOf.set(e, first + i));
+  // region of each entry: between the boundaries around it (both lists are sorted)
+  let k = 0;
+  entries.forEach((e, i) => {
+    while (k + 1 < bounds.length && bounds[k + 1] <= e) k++;
+    const start = bounds[k];
+    const end = k + 1 < bounds.length ? bounds[k + 1] : p.length;
+    const cfg = buildCfg(p, start, end, e);
+    const newGlobal = (type: number, init: number) => mb.addGlobal(type, init);
+    const fc = new FuncCompiler(p, cfg, opts, sig, check, funcOf, newGlobal, checkpoints);
+    const index = mb.addFunc({ type: sig, locals: fc.locals, code: fc.compile() });
+    mb.exportFunc(`f${i}`, index);
+  });
+  return { bytes: mb.build(), entries, checkpoints };
+}
+
+/** Whether the instruction at `pc` (not a call) may write register `r`. */
+function writesReg(p: DecodedProgram, pc: number, r: number): boolean {
+  const c = p.code[pc];
+  const cls = c & 7;
+  if (cls === 4 || cls === 7 || cls === 1 || c === OP_LDDW) return p.dst[pc] === r;
+  if (c === 0xc3 || c === 0xdb) return r === 0 || p.src[pc] === r;
+  return false;
+}
+
+/** Fixed local indices (params first). */
+const L = {
+  R0: 7,
+  R6: 8,
+  R10: 12,
+  LEFT: 13,
+  TA: 14,
+  TB: 15,
+  TC: 16,
+  STACKLO: 17,
+  SPAN: 18,
+  TI: 19,
+  FPLO: 20,
+  STATE: 21,
+  WALK: 22, // six i32 temporaries
+} as const;
+const FIXED_LOCALS = [...new Array<number>(12).fill(I64), ...new Array<number>(9).fill(I32)];
+
+/** Compiles one function (one entry of one region). */
+class FuncCompiler implements FnCtx, BlockEmitter {
+  readonly out = new Bytes(4096);
+  readonly R = [L.R0, 0, 1, 2, 3, 4, L.R6, L.R6 + 1, L.R6 + 2, L.R6 + 3, L.R10];
+  readonly DEPTH = 5;
+  readonly BASE = 6;
+  readonly LEFT = L.LEFT;
+  readonly TA = L.TA;
+  readonly TB = L.TB;
+  readonly TC = L.TC;
+  readonly TI = L.TI;
+  readonly FPLO = L.FPLO;
+  readonly scratch: number;
+  readonly traced: boolean;
+  readonly progId: number;
+  readonly locals: number[] = [...FIXED_LOCALS];
+  private readonly caches = new Map<number, Cache>();
+  private readonly groups = new Map<number, Cache[]>();
+  private gEpoch = -1;
+  private readonly stackTop: number;
+  private readonly progArray: CompileOptions["progArray"];
+  private blockStart = 0;
+  private block = 0;
+  private readonly walkLocals: WalkLocals;
+  private readonly plan: BudgetPlan;
+
+  constructor(
+    readonly p: DecodedProgram,
+    private readonly cfg: Cfg,
+    opts: CompileOptions,
+    readonly sig: number,
+    readonly check: number,
+    private readonly funcOf: Map<number, number>,
+    private readonly newGlobal: (type: number, init: number) => number,
+    checkpoints: Checkpoint[],
+  ) {
+    this.plan = new BudgetPlan(p, cfg, checkpoints, isSupported, cfg.reducible);
+    const w = L.WALK;
+    this.walkLocals = {
+      stackTop: opts.stackTop,
+      stackLo: L.STACKLO,
+      span: L.SPAN,
+      t: [w, w + 1, w + 2, w + 3, w + 4, w + 5],
+    };
+    this.scratch = opts.scratch;
+    this.traced = opts.traced;
+    this.progId = opts.progId ?? 0;
+    this.stackTop = opts.stackTop;
+    this.progArray = opts.progArray;
+    // allocate the caches of every checked access up front, so resets cover them all
+    for (let b = 0; b < cfg.n; b++) {
+      for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+        const c = p.code[pc];
+        const cls = c & 7;
+        const sz = [4, 2, 1, 8][(c >> 3) & 3];
+        if (cls === 1 && !(p.src[pc] === 10 && inFrame(p.off[pc], sz))) {
+          this.cache(p.src[pc], false, sz);
+        } else if ((cls === 2 || cls === 3) && !(p.dst[pc] === 10 && inFrame(p.off[pc], sz))) {
+          this.cache(p.dst[pc], true, sz);
+        }
+      }
+    }
+  }
+
+  cache(reg: number, write: boolean, size: number): Cache {
+    const key = reg * 32 + (write ? 16 : 0) + size;
+    let c = this.caches.get(key);
+    if (c === undefined) {
+      const lo = 7 + this.locals.length; // params come first
+      this.locals.push(I64, I64);
+      const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
+      c = { reg, write, size, lo, lim: lo + 1, glo, glim };
+      if (this.gEpoch < 0) this.gEpoch = this.newGlobal(I32, -1);
+      this.caches.set(key, c);
+      const group = this.groups.get(reg) ?? [];
+      group.push(c);
+      this.groups.set(reg, group);
+    }
+    return c;
+  }
+
+  walk(): WalkLocals | undefined {
+    return this.cfg.inLoop[this.block] ? this.walkLocals : undefined;
+  }
+
+  cacheGroup(reg: number): readonly Cache[] {
+    return this.groups.get(reg) ?? [];
+  }
+
+  funcIndex(pc: number): number {
+    const f = this.funcOf.get(pc);
+    if (f === undefined) throw new Error(`jit: no function compiled at pc ${pc}`);
+    return f;
+  }
+
+  syncCaches(): void {
+    const epoch = this.scratch + Scratch.EPOCH;
+    emitCacheSync(this.out, [...this.caches.values()], epoch, this.gEpoch, false);
+  }
+
+  /** The function's code (without its locals vector). */
+  compile(): Uint8Array {
+    const o = this.out;
+    o.i64(this.stackTop, 0).get(this.DEPTH).op(Op.i64_extend_i32_u).i64(9).op(Op.i64_shl);
+    o.op(Op.i64_sub).set(L.R10);
+    o.get(L.R10).op(Op.i32_wrap_i64).i32(512).op(Op.i32_sub).set(L.FPLO);
+    o.i64(this.stackTop, 0).get(L.FPLO).op(Op.i64_extend_i32_u).tee(L.STACKLO);
+    o.op(Op.i64_sub).set(L.SPAN);
+    loadBudget(this);
+    const epoch = this.scratch + Scratch.EPOCH;
+    emitCacheSync(this.out, [...this.caches.values()], epoch, this.gEpoch, true);
+    if (this.cfg.reducible) emitStructured(this.cfg, this, o);
+    else emitDispatch(this.cfg, this, o, L.STATE);
+    o.op(Op.unreachable, Op.end);
+    return o.view().slice();
+  }
+
+  tailMap(pc: number): { maxEntries: number; tableAddr: number } | undefined {
+    // the last write to r2 in this block, before any call, must be `lddw r2, map`
+    const p = this.p;
+    let last = -1;
+    for (let q = this.blockStart; q < pc; q += p.code[q] === OP_LDDW ? 2 : 1) {
+      const c = p.code[q];
+      if (isCall(c)) last = -1;
+      else if (writesReg(p, q, 2)) last = q;
+    }
+    if (last < 0 || p.code[last] !== OP_LDDW || p.imm[last + 1] !== 0) return undefined;
+    return this.progArray?.(p.imm[last]);
+  }
+
+  body(b: number): void {
+    const { p, cfg } = this;
+    this.blockStart = cfg.start[b];
+    this.block = b;
+    const jumpEnds = cfg.term[b] === Term.Goto || cfg.term[b] === Term.Cond;
+    const pcs: number[] = [];
+    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+      pcs.push(pc);
+    }
+    const defer = this.plan.deferrable[b] === 1;
+    let i = 0;
+    while (i < pcs.length) {
+      let j = i;
+      while (j < pcs.length - 1 && !isCall(p.code[pcs[j]])) j++;
+      if (!defer) {
+        const cp = this.plan.segment(b, i === 0, pcs[i], j - i + 1);
+        emitCharge(this, cp.id, cp.total);
+      }
+      for (let k = i; k <= j; k++) {
+        if (k === pcs.length - 1 && jumpEnds) break;
+        lowerInsn(this, pcs[k]);
+      }
+      i = j + 1;
+    }
+  }
+
+  edge(from: number, to: number): void {
+    const cp = this.plan.edge(from, to);
+    if (cp !== undefined) emitCharge(this, cp.id, cp.total);
+  }
+
+  cond(b: number): void {
+    lowerCond(this, this.cfg.last[b]);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * What instruction lowering needs of the function being compiled, and the small sequences
+ * shared by the lowering modules: moving registers and the budget through the scratch area,
+ * charging the budget.
+ */
+import type { DecodedProgram } from "../isa/decode.js";
+import { Imp, Scratch } from "./abi.js";
+import type { Cache, WalkLocals } from "./memcheck.js";
+import { Op, VOID, type Bytes } from "./wasm.js";
+
+/** What lowering needs of the function being compiled. */
+export interface FnCtx {
+  readonly out: Bytes;
+  readonly p: DecodedProgram;
+  /** Address of the scratch area. */
+  readonly scratch: number;
+  /** Whether to call the trace imports at calls and exits. */
+  readonly traced: boolean;
+  /** The program's id (as prog_array slot mirrors hold it), 0 if unknown. */
+  readonly progId: number;
+  /** Local index of r0..r10. */
+  readonly R: readonly number[];
+  /** Locals: frame depth (i32), program base depth (i32), budget left (i64). */
+  readonly DEPTH: number;
+  readonly BASE: number;
+  readonly LEFT: number;
+  /** Temporaries: three i64, one i32. */
+  readonly TA: number;
+  readonly TB: number;
+  readonly TC: number;
+  readonly TI: number;
+  /** i32 local: the lowest address of the current frame (r10 - 512). */
+  readonly FPLO: number;
+  /** Function index of `$check`. */
+  readonly check: number;
+  /** Type index of the eBPF function signature. */
+  readonly sig: number;
+  /** The cache of `size`-byte accesses through `reg`. */
+  cache(reg: number, write: boolean, size: number): Cache;
+  /** Every cache of register `reg`. */
+  cacheGroup(reg: number): readonly Cache[];
+  /** Locals for an inline table walk when the current block is in a loop, else undefined. */
+  walk(): WalkLocals | undefined;
+  /** Function index of the compiled function entered at `pc`. */
+  funcIndex(pc: number): number;
+  /** Emits the re-validation of every cache after a call (helpers may change the memory). */
+  syncCaches(): void;
+  /**
+   * The prog_array r2 holds at the tail call at `pc`, when the block loads it as a constant:
+   * its size and the address of its slot mirror (program ids, 0 when empty).
+   */
+  tailMap(pc: number): { maxEntries: number; tableAddr: number } | undefined;
+}
+
+/** Stores registers `from..to` into the scratch area. */
+export function storeRegs(c: FnCtx, from: number, to: number): void {
+  for (let r = from; r <= to; r++) {
+    c.out
+      .i32(0)
+      .get(c.R[r])
+      .mem(Op.i64_store, c.scratch + Scratch.REGS + 8 * r);
+  }
+}
+
+/** Loads registers `from..to` from the scratch area. */
+export function loadRegs(c: FnCtx, from: number, to: number): void {
+  for (let r = from; r <= to; r++) {
+    c.out
+      .i32(0)
+      .mem(Op.i64_load, c.scratch + Scratch.REGS + 8 * r)
+      .set(c.R[r]);
+  }
+}
+
+/** Stores the budget local into the scratch area. */
+export function storeBudget(c: FnCtx): void {
+  c.out
+    .i32(0)
+    .get(c.LEFT)
+    .mem(Op.i64_store, c.scratch + Scratch.BUDGET);
+}
+
+/** Loads the budget local from the scratch area. */
+export function loadBudget(c: FnCtx): void {
+  c.out
+    .i32(0)
+    .mem(Op.i64_load, c.scratch + Scratch.BUDGET)
+    .set(c.LEFT);
+}
+
+/**
+ * Charges `n` instructions at checkpoint `id` (see budget.ts): decrements the budget and calls
+ * the `budget` import (which throws) when it goes negative.
+ */
+export function emitCharge(c: FnCtx, id: number, n: number): void {
+  const o = c.out;
+  o.get(c.LEFT).i64(n).op(Op.i64_sub).tee(c.LEFT).i64(0).op(Op.i64_lt_s);
+  o.u8(Op.if).u8(VOID);
+  o.i32(id).get(c.LEFT).op(Op.i32_wrap_i64).i32(n).op(Op.i32_add).call(Imp.budget);
+  o.op(Op.unreachable, Op.end);
+}

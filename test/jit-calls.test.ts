@@ -1,0 +1,513 @@
+import { describe, expect, it } from "vitest";
+import { assemble } from "../src/isa/asm.js";
+import { decodeProgram, encodeProgram, insnAt } from "../src/isa/decode.js";
+import { createMap } from "../src/maps/index.js";
+import type { ProgArrayMap } from "../src/maps/prog-array.js";
+import type { BpfMap, MapDefinition } from "../src/maps/types.js";
+import { SegmentFlags } from "../src/memory/layout.js";
+import { createEngine, type EngineName } from "../src/runtime/engine.js";
+import { prepareProgram } from "../src/runtime/prepare.js";
+import type { ExecProgram, FuncInfo } from "../src/runtime/program.js";
+import type { TraceEvent } from "../src/runtime/trace.js";
+import type { JitEngine } from "../src/jit/index.js";
+import { ENGINES, makeMachine, raw, runBoth } from "./jit-harness.js";
+
+/** `lddw rX, 0x7ead000N` in assembler text becomes a reference to map N. */
+function withMaps(code: Uint8Array): Uint8Array {
+  const p = decodeProgram(code);
+  const out = [];
+  for (let pc = 0; pc < p.length; pc++) {
+    const i = insnAt(p, pc);
+    if (i.code === 0x18 && (i.imm & 0xffff_fff0) === 0x7ead_0000) {
+      out.push({ ...i, src: 1, imm: i.imm & 15 }, { ...insnAt(p, pc + 1), imm: 0 });
+      pc++;
+    } else out.push(i);
+  }
+  return encodeProgram(out);
+}
+
+interface WorldSpec {
+  progs: { name: string; asm?: string; code?: Uint8Array; funcs?: FuncInfo[] }[];
+  maps?: MapDefinition[];
+  /** [map, slot, program] */
+  slots?: [number, number, number][];
+  mem?: Uint8Array;
+  insnLimit?: number;
+}
+
+/** Programs and maps loaded into one machine, run on `engine`. */
+function world(engine: EngineName, spec: WorldSpec) {
+  const m = makeMachine({ insnLimit: spec.insnLimit });
+  const maps: BpfMap[] = (spec.maps ?? []).map((def) => {
+    const env = { mem: m.mem, numCpus: 1, cpu: 0, mapByHandle: (h: number) => m.mapByHandle(h), now: () => 0n }; // prettier-ignore
+    const map = createMap(def, env, m.nextMapHandle());
+    m.addMap(map);
+    return map;
+  });
+  const resolver = {
+    mapHandle: (i: number) => maps[i]?.handle,
+    mapValueAddr: () => undefined,
+  };
+  const progs: ExecProgram[] = spec.progs.map((p) =>
+    prepareProgram(
+      m,
+      { name: p.name, insns: p.code ?? withMaps(assemble(p.asm ?? "exit")), funcs: p.funcs },
+      resolver,
+    ),
+  );
+  for (const [mi, slot, pi] of spec.slots ?? []) {
+    (maps[mi] as ProgArrayMap<ExecProgram>).setSlot(slot, progs[pi]);
+  }
+  const seg = m.mem.mapRegion("ctx", spec.mem?.length ?? 64, SegmentFlags.WRITABLE);
+  if (spec.mem) m.mem.write(seg.base, spec.mem);
+  const e = createEngine(engine, m);
+  const trace: TraceEvent[] = [];
+  return {
+    m,
+    progs,
+    maps,
+    trace,
+    ctx: () => m.mem.read(seg.base, spec.mem?.length ?? 64),
+    run(which = 0, traced = false): bigint | string {
+      trace.length = 0;
+      m.trace = traced ? (ev) => trace.push(ev) : null;
+      try {
+        const [lo, hi] = e.run(progs[which], seg.base, 0, 64, 0);
+        return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+      } catch (err) {
+        return (err as Error).message;
+      } finally {
+        m.trace = null;
+      }
+    },
+  };
+}
+
+const PROG_ARRAY: MapDefinition = { name: "jmp", type: 3, keySize: 4, valueSize: 4, maxEntries: 8, flags: 0 }; // prettier-ignore
+
+/** Runs the same world on both engines; expects the same results (traced too). */
+function both(spec: WorldSpec, runs = 1) {
+  const res = ENGINES.map((e) => {
+    const w = world(e, spec);
+    const r: (bigint | string)[] = [];
+    for (let k = 0; k < runs; k++) r.push(w.run());
+    const traced = w.run(0, true);
+    return { r, traced, trace: [...w.trace], ctx: w.ctx() };
+  });
+  expect(res[1]).toEqual(res[0]);
+  return res[0];
+}
+
+describe("jit: bpf-to-bpf calls", () => {
+  const calls = `
+    mov %r6, 6
+    mov %r7, 7
+    mov %r8, 8
+    mov %r9, 9
+    mov %r1, 5
+    call local sq
+    jne %r6, 6, bad
+    jne %r9, 9, bad
+    add %r0, %r6
+    exit
+  bad:
+    mov %r0, -1
+    exit
+  sq:
+    mov %r6, %r1
+    mul %r6, %r1
+    stxdw [%r10-8], %r6
+    mov %r1, %r10
+    add %r1, -8
+    call local deref
+    exit
+  deref:
+    ldxdw %r0, [%r1]
+    mov %r9, 0
+    exit`;
+
+  it("pass r1-r5, keep r6-r9, return r0, reach the caller's frame through a pointer", () => {
+    const r = both({ progs: [{ name: "main", asm: calls }] });
+    expect(r.r[0]).toBe(31n);
+    expect(r.trace.map((e) => e.kind)).toEqual(["enter", "call", "call", "return", "return", "exit"]); // prettier-ignore
+  });
+
+  it("stop at 8 frames per program with the same error", () => {
+    const rec = `
+      call local f
+      exit
+    f:
+      add %r1, 1
+      call local f
+      exit`;
+    const r = both({ progs: [{ name: "main", asm: rec }] });
+    expect(r.r[0]).toMatch(/more than 8 frames in one program/);
+  });
+
+  it("fault inside a callee with the callee's name and the live frames", () => {
+    const code = assemble(`
+      call local f
+      exit
+    f:
+      ldxdw %r0, [%r10+8]
+      ldxdw %r0, [%r10-600]
+      exit`);
+    const funcs = [
+      { name: "main", start: 0 },
+      { name: "f", start: 2 },
+    ];
+    const r = both({ progs: [{ name: "main", code, funcs }] });
+    expect(r.r[0]).toMatch(/^pc 3 in f: invalid read of 8 bytes at 0x.*stack: live frames are/);
+  });
+});
+
+describe("jit: callx", () => {
+  // r2 = &f (BPF_PSEUDO_FUNC), callx r2; f returns r1 * 3
+  const code = raw([
+    { code: 0xb7, dst: 1, imm: 14 },
+    { code: 0x18, dst: 2, src: 4, imm: 4 }, // f at pc 1 + 4 + 1 = 6
+    { imm: 0 },
+    { code: 0x8d, dst: 2 },
+    { code: 0x07, dst: 0, imm: 1 },
+    { code: 0x95 },
+    { code: 0xbf, dst: 0, src: 1 }, // f:
+    { code: 0x27, dst: 0, imm: 3 },
+    { code: 0x95 },
+  ]);
+
+  it("calls a function address", () => {
+    const [i, j] = runBoth(code);
+    expect(j).toEqual(i);
+    expect(j.ok && j.r0).toBe(43n);
+  });
+
+  it("calls a helper id, and refuses anything else with the same error", () => {
+    const helper = raw([
+      { code: 0xb7, dst: 3, imm: 5 },
+      { code: 0xb7, dst: 0, imm: 9 },
+      { code: 0x8d, dst: 3 },
+      { code: 0x95 },
+    ]);
+    const [i, j] = runBoth(helper);
+    expect(j).toEqual(i);
+    expect(j.ok && j.r0).toBe(0n);
+    const bad = raw([{ code: 0xb7, dst: 3, imm: 77777 }, { code: 0x8d, dst: 3 }, { code: 0x95 }]);
+    const [bi, bj] = runBoth(bad);
+    expect(bj).toEqual(bi);
+    expect(!bj.ok && bj.error).toMatch(/callx to 0x12fd1: not a function or helper/);
+  });
+
+  it("calls into the middle of a function (compiled on demand)", () => {
+    // r2 = &f + 1 (computed): enters f at its second instruction (r0 is not read: the
+    // interpreter shares it with the caller, the JIT starts it at 0; see src/jit/index.ts)
+    const mid = raw([
+      { code: 0xb7, dst: 1, imm: 5 },
+      { code: 0xb7, dst: 0, imm: 100 },
+      { code: 0x18, dst: 2, src: 4, imm: 4 }, // f at pc 2 + 4 + 1 = 7
+      { imm: 0 },
+      { code: 0x07, dst: 2, imm: 8 },
+      { code: 0x8d, dst: 2 },
+      { code: 0x95 },
+      { code: 0xb7, dst: 0, imm: 1 }, // f:
+      { code: 0xbf, dst: 0, src: 1 },
+      { code: 0x07, dst: 0, imm: 7 },
+      { code: 0x95 },
+    ]);
+    const [i, j] = runBoth(mid, { runs: 2, trace: true });
+    expect(j).toEqual(i);
+    expect(j.ok && j.r0).toBe(12n);
+  });
+});
+
+describe("jit: helpers and callbacks", () => {
+  it("bpf_loop runs a callback on a new frame inside the budget", () => {
+    // bpf_loop(10, cb, &ctx (stack), 0); cb(i, ctx): *(u64 *)ctx += i; returns 0
+    const code = raw([
+      { code: 0x7a, dst: 10, off: -8, imm: 0 },
+      { code: 0xb7, dst: 1, imm: 10 },
+      { code: 0x18, dst: 2, src: 4, imm: 8 }, // cb at pc 2 + 8 + 1 = 11
+      { imm: 0 },
+      { code: 0xbf, dst: 3, src: 10 },
+      { code: 0x07, dst: 3, imm: -8 },
+      { code: 0xb7, dst: 4, imm: 0 },
+      { code: 0x85, imm: 181 },
+      { code: 0x79, dst: 1, src: 10, off: -8 },
+      { code: 0x0f, dst: 0, src: 1 },
+      { code: 0x95 },
+      { code: 0x79, dst: 3, src: 2 }, // cb:
+      { code: 0x0f, dst: 3, src: 1 },
+      { code: 0x7b, dst: 2, src: 3 },
+      { code: 0xb7, dst: 0, imm: 0 },
+      { code: 0x95 },
+    ]);
+    const [i, j] = runBoth(code, { trace: true });
+    expect(j).toEqual(i);
+    expect(j.ok && j.r0).toBe(55n);
+    const [bi, bj] = runBoth(code, { machine: { insnLimit: 40 } });
+    expect(bj).toEqual(bi);
+    expect(!bj.ok && bj.kind).toBe("BudgetError");
+  });
+
+  it("helpers see r1-r5 and the live stack; bad pointers fault with the same message", () => {
+    // bpf_probe_read_kernel-like helpers vary; use bpf_map_lookup_elem on a null map pointer
+    const code = assemble(`
+      mov %r1, 0
+      mov %r2, %r10
+      add %r2, -4
+      stw [%r10-4], 0
+      call 1
+      exit`);
+    const [i, j] = runBoth(code);
+    expect(j).toEqual(i);
+  });
+});
+
+describe("jit: memory safety", () => {
+  const cases: [string, string][] = [
+    ["below the frame", "ldxdw %r0, [%r10-520]\nexit"],
+    ["above the stack", "ldxb %r0, [%r10+0x7000]\nexit"],
+    ["null", "mov %r1, 0\nldxw %r0, [%r1+16]\nexit"],
+    ["past the region", "ldxw %r0, [%r1+62]\nexit"],
+    ["a huge address", "lddw %r1, 0x100001000\nldxb %r0, [%r1]\nexit"],
+    ["wrapping around", "lddw %r1, -1\nldxb %r0, [%r1+1]\nldxdw %r0, [%r1-3]\nexit"],
+    ["a map handle", "lddw %r1, 0x1000\nstw [%r1], 1\nexit"],
+    ["a store past the region", "stdw [%r1+60], 7\nexit"],
+    ["an atomic past the region", "mov %r2, 1\nlock add [%r1+60], %r2\nexit"],
+    ["through a pointer", "mov %r2, %r1\nadd %r2, 63\nldxh %r0, [%r2]\nexit"],
+  ];
+  it.each(cases)("%s faults identically", (_name, src) => {
+    const [i, j] = runBoth(assemble(src), { mem: new Uint8Array(64) });
+    expect(i.ok).toBe(false);
+    expect(j).toEqual(i);
+  });
+
+  it("valid accesses through every path agree", () => {
+    const src = `
+      mov %r2, %r1
+      add %r2, 8
+      stdw [%r2], 0x1234
+      ldxdw %r3, [%r1+8]
+      stxdw [%r10-16], %r3
+      mov %r4, %r10
+      ldxdw %r0, [%r4-16]
+      lock add [%r1+0], %r0
+      ldxw %r5, [%r1]
+      add %r0, %r5
+      exit`;
+    const [i, j] = runBoth(assemble(src), { mem: new Uint8Array(64) });
+    expect(j).toEqual(i);
+    expect(j.ok && j.r0).toBe(0x2468n);
+  });
+});
+
+describe("jit: memory layout changes during a run", () => {
+  const HASH: MapDefinition = { name: "h", type: 1, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 }; // prettier-ignore
+  // update key 7, look it up, read the value, delete it, read through the stale pointer
+  const src = `
+    stw [%r10-4], 7
+    stdw [%r10-16], 99
+    mov %r9, 0
+  again:
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -4
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, 0
+    call 2
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    mov %r6, %r0
+    ldxdw %r7, [%r6]
+    add %r9, 1
+    jlt %r9, 3, again
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -4
+    call 3
+    ldxdw %r0, [%r6]
+  out:
+    exit`;
+
+  it("a deleted map value faults through a pointer the JIT had cached", () => {
+    const r = both({ progs: [{ name: "p", asm: src }], maps: [HASH] }, 3);
+    expect(r.r[0]).toMatch(/invalid read of 8 bytes/);
+    expect(r.r[2]).toEqual(r.r[0]);
+  });
+});
+
+describe("jit: instruction budget", () => {
+  it("stops a runaway loop at the same pc", () => {
+    const src = `
+      mov %r0, 0
+    l:
+      add %r0, 1
+      lddw %r1, 5
+      ja l`;
+    for (const limit of [1, 2, 3, 4, 5, 6, 1000, 1001, 1002]) {
+      const [i, j] = runBoth(assemble(src), { machine: { insnLimit: limit } });
+      expect(i.ok).toBe(false);
+      expect(j).toEqual(i);
+    }
+  });
+
+  it("lets a program that uses exactly its budget finish", () => {
+    const src = "mov %r0, 1\nadd %r0, 2\nexit";
+    const [i, j] = runBoth(assemble(src), { machine: { insnLimit: 3 } });
+    expect(j).toEqual(i);
+    expect(j.ok).toBe(true);
+  });
+});
+
+describe("jit: tail calls", () => {
+  const selfCall = `
+    mov %r6, %r1
+    ldxw %r0, [%r1]
+    add %r0, 1
+    stxw [%r1], %r0
+    mov %r1, %r6
+    lddw %r2, 0x7ead0000
+    mov %r3, 0
+    call 12
+    ldxw %r0, [%r6]
+    exit`;
+
+  it("a program tail-calling itself runs 34 times", () => {
+    const r = both({ progs: [{ name: "self", asm: selfCall }], maps: [PROG_ARRAY], slots: [[0, 0, 0]] }); // prettier-ignore
+    expect(r.r[0]).toBe(34n);
+    expect(r.trace.filter((e) => e.kind === "tail_call").length).toBe(33);
+  });
+
+  it("A calls B, B tail-calls C: C's r0 comes back to A, A's r6-r9 intact", () => {
+    const a = `
+      mov %r6, 6
+      mov %r9, 9
+      stdw [%r10-8], 77
+      call local b
+      jne %r6, 6, bad
+      jne %r9, 9, bad
+      ldxdw %r1, [%r10-8]
+      add %r0, %r1
+      exit
+    bad:
+      mov %r0, -1
+      exit
+    b:
+      stdw [%r10-8], 5
+      mov %r6, 0
+      lddw %r2, 0x7ead0000
+      mov %r3, 1
+      call 12
+      mov %r0, 1000
+      exit`;
+    const c = `
+      ldxdw %r0, [%r10-8]
+      add %r0, 100
+      exit`;
+    const r = both({
+      progs: [
+        { name: "a", asm: a },
+        { name: "c", asm: c },
+      ],
+      maps: [PROG_ARRAY],
+      slots: [[0, 1, 1]],
+    });
+    // C runs on B's frame (sees 5), returns 105 to A, which adds its own 77
+    expect(r.r[0]).toBe(182n);
+    expect(r.trace.map((e) => e.kind)).toEqual(["enter", "call", "tail_call", "enter", "return", "exit"]); // prettier-ignore
+  });
+
+  it("failed tail calls fall through: bad index, empty slot", () => {
+    const src = `
+      mov %r6, %r1
+      lddw %r2, 0x7ead0000
+      lddw %r3, 0x100000003
+      call 12
+      mov %r1, %r6
+      lddw %r2, 0x7ead0000
+      mov %r3, 9
+      call 12
+      mov %r0, 7
+      exit`;
+    const r = both({ progs: [{ name: "p", asm: src }], maps: [PROG_ARRAY] });
+    expect(r.r[0]).toBe(7n);
+    expect(r.trace.filter((e) => e.kind === "tail_call_failed").length).toBe(2);
+  });
+
+  it("sees slot updates between runs without recompiling", () => {
+    const src = `
+      lddw %r2, 0x7ead0000
+      mov %r3, 2
+      call 12
+      mov %r0, 1
+      exit`;
+    for (const e of ENGINES) {
+      const w = world(e, {
+        progs: [
+          { name: "p", asm: src },
+          { name: "q", asm: "mov %r0, 2\nexit" },
+        ],
+        maps: [PROG_ARRAY],
+      });
+      expect(w.run()).toBe(1n);
+      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(2, w.progs[1]);
+      expect(w.run()).toBe(2n);
+      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(2, null);
+      expect(w.run()).toBe(1n);
+    }
+  });
+
+  it("tail calls from subprograms nest frames (34 programs deep)", () => {
+    const src = `
+      ldxw %r2, [%r1]
+      add %r2, 1
+      stxw [%r1], %r2
+      stxdw [%r10-8], %r2
+      call local sub
+      ldxdw %r1, [%r10-8]
+      add %r0, %r1
+      exit
+    sub:
+      lddw %r2, 0x7ead0000
+      mov %r3, 0
+      call 12
+      mov %r0, 0
+      exit`;
+    const r = both({ progs: [{ name: "p", asm: src }], maps: [PROG_ARRAY], slots: [[0, 0, 0]] });
+    expect(r.r[0]).toBe(595n); // 34 + 33 + ... + 1
+    const depths = r.trace.filter((e) => e.kind === "enter").map((e) => e.depth);
+    expect(Math.max(...depths)).toBe(33);
+  });
+
+  it("the budget stops a tail-call loop identically", () => {
+    const src = `
+      mov %r6, %r1
+    l:
+      mov %r1, %r6
+      lddw %r2, 0x7ead0000
+      mov %r3, 0
+      call 12
+      ja l`;
+    const r = both({ progs: [{ name: "p", asm: src }], maps: [PROG_ARRAY], slots: [[0, 0, 0]], insnLimit: 5000 }); // prettier-ignore
+    expect(r.r[0]).toMatch(/instruction budget of 5000 exhausted/);
+  });
+});
+
+describe("jit: engine API", () => {
+  it("compiles ahead of time, asynchronously too, and shares one runtime per machine", async () => {
+    const m = makeMachine();
+    const prog = prepareProgram(m, { name: "p", insns: assemble("mov %r0, 42\nexit") });
+    const a = createEngine("jit", m) as JitEngine;
+    await a.prepareAsync(prog);
+    expect(prog.engineData.has("jit")).toBe(true);
+    expect(a.run(prog, 0, 0)).toEqual([42, 0]);
+    const b = createEngine("jit", m) as JitEngine;
+    expect(b.run(prog, 0, 0)).toEqual([42, 0]);
+    b.prepare(prog, true);
+    m.trace = () => {};
+    expect(b.run(prog, 0, 0)).toEqual([42, 0]);
+  });
+});
