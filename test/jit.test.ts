@@ -6,7 +6,7 @@ import { conformanceProgram, parseConformanceFile } from "../src/conformance/par
 import type { Insn } from "../src/isa/decode.js";
 import { raw, runBoth, runOn, type Outcome } from "./jit-harness.js";
 
-const root = join(import.meta.dirname, "..", "..", "shared", "conformance", "tests");
+const root = join(import.meta.dirname, "conformance", "tests");
 const files = readdirSync(root).filter((f) => f.endsWith(".data"));
 
 describe("jit: bpf_conformance, both engines", () => {
