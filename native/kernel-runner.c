@@ -30,7 +30,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/btf.h>
 
 /* ---- growable string buffer -------------------------------------------------------- */
 
@@ -53,6 +55,11 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = 0;
+}
+
+static void buf_puts(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
 }
 
 static void buf_printf(struct buf *b, const char *fmt, ...)
@@ -466,7 +473,10 @@ static int probe(void)
  *    "progs": [{"name": "p0", "insns": "HEX"}, ...],
  *    "slots": [{"map": 3, "index": 0, "prog": 1}, ...],      prog_array slots to fill
  *    "updates": [{"map": 1, "key": "HEX", "value": "HEX"}],  map entries to write first
- *    "entry": 0, "data": "HEX", "ctx": "HEX", "repeat": 1}
+ *    "entry": 0, "data": "HEX", "ctx": "HEX", "repeat": 1,
+ *    "btf": 1,                     0: load the programs without BTF (see raw_btf)
+ *    "xlated": 0}                  1: add "xlated": [HEX per program], the instructions
+ *                                     after the verifier's rewrites (a debugging aid)
  * Instructions are raw little-endian bytes; an `lddw` with src_reg 1 (BPF_PSEUDO_MAP_FD) or
  * 2 (BPF_PSEUDO_MAP_VALUE) names the map by its index in "maps" in its imm, which the runner
  * replaces with that map's fd. One case prints one JSON object, the object mode's (retval,
@@ -692,6 +702,79 @@ static void raw_error(struct buf *out, const char *stage, int err, int prog, con
 #define RAW_LOG_SIZE (1 << 20)
 #define RAW_LOG_TAIL 4096
 
+/*
+ * BTF for a raw program: `int` and one static FUNC `int fN(void)` per function (the main one
+ * global), with a func_info record at each function's first instruction. The kernel wants
+ * func_info for a subprogram that tail-calls; functions start at 0 and at every bpf-to-bpf call
+ * target (call src_reg 1, lddw src_reg 4). Returns the BTF fd (or -1, errno set) and fills
+ * *info / *cnt.
+ */
+static int raw_btf(const struct bpf_insn *insns, size_t cnt, struct bpf_func_info **info,
+		   __u32 *ninfo)
+{
+	unsigned char *start = calloc(cnt + 1, 1);
+	size_t nf = 0;
+	start[0] = 1;
+	for (size_t k = 0; k < cnt; k++) {
+		const struct bpf_insn *in = &insns[k];
+		long long t = -1;
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL)
+			t = (long long)k + 1 + in->imm;
+		else if (in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg == BPF_PSEUDO_FUNC)
+			t = (long long)k + 1 + in->imm;
+		if (t >= 0 && (size_t)t < cnt)
+			start[t] = 1;
+		if (in->code == (BPF_LD | BPF_IMM | BPF_DW))
+			k++;
+	}
+	for (size_t k = 0; k < cnt; k++)
+		nf += start[k];
+	/* strings: "\0int\0f0\0f1..." */
+	struct buf str = { 0 }, types = { 0 };
+	buf_add(&str, "\0int", 5);
+	buf_add(&str, "", 1);
+	__u32 int_name = 1;
+	/* [1] int */
+	struct btf_type t_int = { .name_off = int_name, .info = BTF_KIND_INT << 24, .size = 4 };
+	__u32 int_enc = (BTF_INT_SIGNED << 24) | 32;
+	buf_add(&types, (const char *)&t_int, sizeof(t_int));
+	buf_add(&types, (const char *)&int_enc, sizeof(int_enc));
+	/* [2] int (void) */
+	struct btf_type t_proto = { .name_off = 0, .info = BTF_KIND_FUNC_PROTO << 24, .type = 1 };
+	buf_add(&types, (const char *)&t_proto, sizeof(t_proto));
+	*info = calloc(nf, sizeof(**info));
+	*ninfo = 0;
+	for (size_t k = 0; k < cnt; k++) {
+		if (!start[k])
+			continue;
+		char name[32];
+		__u32 off = (__u32)str.len;
+		int n = snprintf(name, sizeof(name), "f%zu", k);
+		buf_add(&str, name, (size_t)n + 1);
+		/* [3 + i] FUNC, static but for the main one (vlen holds the linkage) */
+		struct btf_type t_fn = { .name_off = off,
+					 .info = (BTF_KIND_FUNC << 24) | (k == 0 ? BTF_FUNC_GLOBAL : BTF_FUNC_STATIC),
+					 .type = 2 };
+		buf_add(&types, (const char *)&t_fn, sizeof(t_fn));
+		(*info)[*ninfo].insn_off = (__u32)k;
+		(*info)[*ninfo].type_id = 3 + *ninfo;
+		(*ninfo)++;
+	}
+	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION,
+				.hdr_len = sizeof(h), .type_off = 0, .type_len = (__u32)types.len,
+				.str_off = (__u32)types.len, .str_len = (__u32)str.len };
+	struct buf blob = { 0 };
+	buf_add(&blob, (const char *)&h, sizeof(h));
+	buf_add(&blob, types.p, types.len);
+	buf_add(&blob, str.p, str.len);
+	int fd = bpf_btf_load(blob.p, blob.len, NULL);
+	free(blob.p);
+	free(types.p);
+	free(str.p);
+	free(start);
+	return fd;
+}
+
 /* Runs one case; appends its result (or error) object to *out. */
 static void raw_case(const struct jval *c, struct buf *out)
 {
@@ -706,6 +789,8 @@ static void raw_case(const struct jval *c, struct buf *out)
 	unsigned char *data = NULL, *ctx = NULL, *data_out = NULL, ctx_out[1024];
 	size_t dlen = 64, clen = 0;
 	struct bpf_insn *insns = NULL;
+	struct bpf_func_info *finfo = NULL;
+	int btf_fd = -1;
 
 	for (size_t i = 0; i < nmaps; i++)
 		map_fds[i] = -1;
@@ -768,6 +853,24 @@ static void raw_case(const struct jval *c, struct buf *out)
 		LIBBPF_OPTS(bpf_prog_load_opts, po,
 			    .expected_attach_type = (enum bpf_attach_type)jnum(p, "attach_type", 0),
 			    .prog_flags = (__u32)jnum(p, "flags", 0));
+		free(finfo);
+		finfo = NULL;
+		if (btf_fd >= 0)
+			close(btf_fd);
+		btf_fd = -1;
+		if (jnum(c, "btf", 1)) {
+			__u32 ninfo = 0;
+			btf_fd = raw_btf(insns, cnt, &finfo, &ninfo);
+			if (btf_fd < 0) {
+				raw_error(out, "load", errno, (int)i, NULL, "program %zu: loading BTF: %s", i,
+					  strerror(errno));
+				goto done;
+			}
+			po.prog_btf_fd = btf_fd;
+			po.func_info = finfo;
+			po.func_info_cnt = ninfo;
+			po.func_info_rec_size = sizeof(*finfo);
+		}
 		prog_fds[i] = bpf_prog_load(ptype, kname, "GPL", insns, cnt, &po);
 		if (prog_fds[i] < 0) {
 			/* again, with the verifier's log */
@@ -873,7 +976,32 @@ static void raw_case(const struct jval *c, struct buf *out)
 				    (__u32)jnum(m, "value_size", 8), out);
 			buf_add(out, "}", 1);
 		}
-		buf_add(out, "}}", 2);
+		buf_add(out, "}", 1);
+		if (jnum(c, "xlated", 0)) { /* the programs as the verifier rewrote them */
+			buf_puts(out, ", \"xlated\": [");
+			for (size_t i = 0; i < nprogs; i++) {
+				struct bpf_prog_info info = { 0 };
+				__u32 len = sizeof(info);
+				unsigned char *x = NULL;
+				if (!bpf_obj_get_info_by_fd(prog_fds[i], &info, &len) && info.xlated_prog_len) {
+					__u32 xl = info.xlated_prog_len;
+					x = calloc(xl, 1);
+					memset(&info, 0, sizeof(info));
+					info.xlated_prog_len = xl;
+					info.xlated_prog_insns = (__u64)(unsigned long)x;
+					len = sizeof(info);
+					if (bpf_obj_get_info_by_fd(prog_fds[i], &info, &len))
+						info.xlated_prog_len = 0;
+				}
+				buf_puts(out, i ? ", \"" : "\"");
+				if (x)
+					buf_hex(out, x, info.xlated_prog_len);
+				buf_add(out, "\"", 1);
+				free(x);
+			}
+			buf_add(out, "]", 1);
+		}
+		buf_add(out, "}", 1);
 	}
 
 done:
@@ -883,6 +1011,9 @@ done:
 	for (size_t i = 0; i < nmaps; i++)
 		if (map_fds[i] >= 0)
 			close(map_fds[i]);
+	if (btf_fd >= 0)
+		close(btf_fd);
+	free(finfo);
 	free(map_fds);
 	free(prog_fds);
 	free(insns);

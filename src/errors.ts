@@ -49,6 +49,11 @@ export class MemoryAccessError extends TsbpfError {
     readonly size: number,
     /** Whether it was a write. */
     readonly write: boolean,
+    /**
+     * The region the address falls in or lies nearest to, e.g. `stack: live frames are [0x…,
+     * 0x…)` or `nearest region: packet [0x…, 0x…)`; "" when not known.
+     */
+    readonly region = "",
   ) {
     super("MEMORY_ACCESS", message);
   }
@@ -97,5 +102,22 @@ export class RuntimeFault extends TsbpfError {
     code = "RUNTIME_FAULT",
   ) {
     super(code, `pc ${pc}: ${message}`);
+  }
+}
+
+/**
+ * A resource limit was reached (see `src/limits.ts`). `code` says which: `ELF_TOO_LARGE`,
+ * `TOO_MANY_MAPS`, `MEMORY_LIMIT`, `RINGBUF_TOO_LARGE`.
+ */
+export class LimitError extends TsbpfError {
+  constructor(
+    code: string,
+    message: string,
+    /** The option that sets the limit, e.g. `maxBytes`. */
+    readonly limit: string,
+    /** The limit's value. */
+    readonly max: number,
+  ) {
+    super(code, message);
   }
 }

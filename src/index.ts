@@ -15,6 +15,7 @@ import "./vm/index.js";
 import { loadCollectionSpec } from "./elf/loader.js";
 import type { LoadCollectionOptions } from "./elf/types.js";
 import { Collection, type CollectionOptions } from "./runtime/collection.js";
+import { checkElfSize, resolveLimits } from "./limits.js";
 
 export { loadCollectionSpec } from "./elf/loader.js";
 export { setGlobal, findGlobal, type GlobalVariable } from "./elf/globals.js";
@@ -39,13 +40,29 @@ export { disassemble, type DisasmOptions } from "./isa/disasm.js";
 export { decodeProgram, encodeProgram, type Insn, type DecodedProgram } from "./isa/decode.js";
 export { validateProgram } from "./isa/validate.js";
 export * from "./errors.js";
+export {
+  DEFAULT_LIMITS,
+  resolveLimits,
+  checkElfSize,
+  BTF_MAX_TYPE,
+  BTF_MAX_RESOLVE_DEPTH,
+  MAX_PROGRAM_INSNS,
+  MAX_TOTAL_LINKED_INSNS,
+  MAX_GLOBAL_DATA_SIZE,
+  type Limits,
+  type LimitOptions,
+} from "./limits.js";
 export { TestRunError } from "./progtypes/errors.js";
 export { MAX_TAIL_CALL_CNT, MAX_CALL_FRAMES, MAX_BPF_STACK } from "./isa/opcodes.js";
 
-/** Parses an object and loads it: maps created, programs linked and validated, slots filled. */
+/**
+ * Parses an object and loads it: maps created, programs linked and validated, slots filled.
+ * An object larger than `opts.maxElfBytes` (default 256 MiB) is refused (`ELF_TOO_LARGE`).
+ */
 export function loadCollection(
   bytes: Uint8Array,
   opts: CollectionOptions & LoadCollectionOptions = {},
 ): Collection {
+  checkElfSize(bytes.length, resolveLimits(opts));
   return Collection.load(loadCollectionSpec(bytes, { name: opts.name }), opts);
 }

@@ -59,6 +59,15 @@ describe("bpf_csum_diff", () => {
     });
   }
 
+  it("matches Linux 6.18 on helpers.bpf.o (test/fixtures/KERNEL-FACTS.md, section 3)", () => {
+    const b = new Bench();
+    const from = b.region(8, [0x11, 0x22, 0x33, 0x44, 0xde, 0xad, 0xbe, 0xef]);
+    const to = b.region(8, [0x55, 0x66, 0x77, 0x88, 0x01, 0x02, 0x03, 0x04]);
+    expect(b.call(F.csum_diff, from, 8, to, 8, 0)).toBe(0xf0een);
+    expect(b.call(F.csum_diff, 0, 0, to, 8, 0x1234)).toBe(0x0705n);
+    expect(b.call(F.csum_diff, from, 3, to, 8, 0)).toBe(0xd28cn);
+  });
+
   it("agrees with a 16-bit reference on random pushes", () => {
     fc.assert(
       fc.property(

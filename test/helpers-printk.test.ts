@@ -145,6 +145,30 @@ describe("bpf_snprintf", () => {
     expect(() => b.call(F.snprintf, out, 17, f, args, 16)).toThrow(/r1 \(str\)/);
   });
 
+  it("matches Linux 6.18 on helpers.bpf.o (test/fixtures/KERNEL-FACTS.md, section 3)", () => {
+    const b = new Bench();
+    const f = b.str("%d %u %x [%s] %pI4 %c", true);
+    const name = b.str("tsbpf");
+    const ip = b.region(4, [192, 168, 0, 1]);
+    const args = b.region(48, [
+      ...le64(-42n),
+      ...le64(42n),
+      ...le64(0xbeefn),
+      ...le64(BigInt(name)),
+      ...le64(BigInt(ip)),
+      ...le64(0x5an),
+    ]);
+    const buf = b.region(64);
+    expect(b.int(F.snprintf, buf, 64, f, args, 48)).toBe(34);
+    expect(Buffer.from(b.read(buf, 34)).toString("latin1")).toBe(
+      "-42 42 beef [tsbpf] 192.168.0.1 Z\0",
+    );
+    const f2 = b.str("%u%u", true);
+    const args2 = b.region(16, [...le64(42n), ...le64(0xbeefn)]);
+    expect(b.int(F.snprintf, buf + 40, 8, f2, args2, 16)).toBe(8);
+    expect(Buffer.from(b.read(buf + 40, 8)).toString("latin1")).toBe("4248879\0");
+  });
+
   it("needs a NUL-terminated format", () => {
     const b = new Bench();
     const f = b.region(3, [0x61, 0x62, 0x63], true);

@@ -1,102 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { assemble } from "../src/isa/asm.js";
-import { decodeProgram, encodeProgram, insnAt } from "../src/isa/decode.js";
-import { createMap } from "../src/maps/index.js";
-import type { ProgArrayMap } from "../src/maps/prog-array.js";
-import type { BpfMap, MapDefinition } from "../src/maps/types.js";
-import { SegmentFlags } from "../src/memory/layout.js";
-import { createEngine, type EngineName } from "../src/runtime/engine.js";
-import { prepareProgram } from "../src/runtime/prepare.js";
-import type { ExecProgram, FuncInfo } from "../src/runtime/program.js";
-import type { TraceEvent } from "../src/runtime/trace.js";
 import type { JitEngine } from "../src/jit/index.js";
-import { ENGINES, makeMachine, raw, runBoth } from "./jit-harness.js";
-
-/** `lddw rX, 0x7ead000N` in assembler text becomes a reference to map N. */
-function withMaps(code: Uint8Array): Uint8Array {
-  const p = decodeProgram(code);
-  const out = [];
-  for (let pc = 0; pc < p.length; pc++) {
-    const i = insnAt(p, pc);
-    if (i.code === 0x18 && (i.imm & 0xffff_fff0) === 0x7ead_0000) {
-      out.push({ ...i, src: 1, imm: i.imm & 15 }, { ...insnAt(p, pc + 1), imm: 0 });
-      pc++;
-    } else out.push(i);
-  }
-  return encodeProgram(out);
-}
-
-interface WorldSpec {
-  progs: { name: string; asm?: string; code?: Uint8Array; funcs?: FuncInfo[] }[];
-  maps?: MapDefinition[];
-  /** [map, slot, program] */
-  slots?: [number, number, number][];
-  mem?: Uint8Array;
-  insnLimit?: number;
-}
-
-/** Programs and maps loaded into one machine, run on `engine`. */
-function world(engine: EngineName, spec: WorldSpec) {
-  const m = makeMachine({ insnLimit: spec.insnLimit });
-  const maps: BpfMap[] = (spec.maps ?? []).map((def) => {
-    const env = { mem: m.mem, numCpus: 1, cpu: 0, mapByHandle: (h: number) => m.mapByHandle(h), now: () => 0n }; // prettier-ignore
-    const map = createMap(def, env, m.nextMapHandle());
-    m.addMap(map);
-    return map;
-  });
-  const resolver = {
-    mapHandle: (i: number) => maps[i]?.handle,
-    mapValueAddr: () => undefined,
-  };
-  const progs: ExecProgram[] = spec.progs.map((p) =>
-    prepareProgram(
-      m,
-      { name: p.name, insns: p.code ?? withMaps(assemble(p.asm ?? "exit")), funcs: p.funcs },
-      resolver,
-    ),
-  );
-  for (const [mi, slot, pi] of spec.slots ?? []) {
-    (maps[mi] as ProgArrayMap<ExecProgram>).setSlot(slot, progs[pi]);
-  }
-  const seg = m.mem.mapRegion("ctx", spec.mem?.length ?? 64, SegmentFlags.WRITABLE);
-  if (spec.mem) m.mem.write(seg.base, spec.mem);
-  const e = createEngine(engine, m);
-  const trace: TraceEvent[] = [];
-  return {
-    m,
-    progs,
-    maps,
-    trace,
-    ctx: () => m.mem.read(seg.base, spec.mem?.length ?? 64),
-    run(which = 0, traced = false): bigint | string {
-      trace.length = 0;
-      m.trace = traced ? (ev) => trace.push(ev) : null;
-      try {
-        const [lo, hi] = e.run(progs[which], seg.base, 0, 64, 0);
-        return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-      } catch (err) {
-        return (err as Error).message;
-      } finally {
-        m.trace = null;
-      }
-    },
-  };
-}
-
-const PROG_ARRAY: MapDefinition = { name: "jmp", type: 3, keySize: 4, valueSize: 4, maxEntries: 8, flags: 0 }; // prettier-ignore
-
-/** Runs the same world on both engines; expects the same results (traced too). */
-function both(spec: WorldSpec, runs = 1) {
-  const res = ENGINES.map((e) => {
-    const w = world(e, spec);
-    const r: (bigint | string)[] = [];
-    for (let k = 0; k < runs; k++) r.push(w.run());
-    const traced = w.run(0, true);
-    return { r, traced, trace: [...w.trace], ctx: w.ctx() };
-  });
-  expect(res[1]).toEqual(res[0]);
-  return res[0];
-}
+import type { MapDefinition } from "../src/maps/types.js";
+import { createEngine } from "../src/runtime/engine.js";
+import { prepareProgram } from "../src/runtime/prepare.js";
+import { both, makeMachine, raw, runBoth } from "./jit-harness.js";
 
 describe("jit: bpf-to-bpf calls", () => {
   const calls = `
@@ -142,6 +50,9 @@ describe("jit: bpf-to-bpf calls", () => {
       exit`;
     const r = both({ progs: [{ name: "main", asm: rec }] });
     expect(r.r[0]).toMatch(/more than 8 frames in one program/);
+    const [i, j] = runBoth(assemble(rec), { machine: { maxFrames: 5 } });
+    expect(j).toEqual(i);
+    expect(!j.ok && j.error).toMatch(/call depth limit of 5 frames reached/);
   });
 
   it("fault inside a callee with the callee's name and the live frames", () => {
@@ -246,6 +157,43 @@ describe("jit: helpers and callbacks", () => {
     const [bi, bj] = runBoth(code, { machine: { insnLimit: 40 } });
     expect(bj).toEqual(bi);
     expect(!bj.ok && bj.kind).toBe("BudgetError");
+  });
+
+  it("nested callbacks keep the outer helper's registers", () => {
+    // bpf_loop(3, cb1, &ctx, 0); cb1: bpf_loop(2, cb2, ctx, 0); cb2: *ctx += 1
+    // returns r0 (3) + the counter (6) + r1..r4 as the helper left them
+    const code = raw([
+      { code: 0x7a, dst: 10, off: -8, imm: 0 },
+      { code: 0xb7, dst: 1, imm: 3 },
+      { code: 0x18, dst: 2, src: 4, imm: 11 }, // cb1 at 2 + 11 + 1 = 14
+      { imm: 0 },
+      { code: 0xbf, dst: 3, src: 10 },
+      { code: 0x07, dst: 3, imm: -8 },
+      { code: 0xb7, dst: 4, imm: 0 },
+      { code: 0x85, imm: 181 },
+      { code: 0x79, dst: 5, src: 10, off: -8 },
+      { code: 0x0f, dst: 0, src: 5 },
+      { code: 0x0f, dst: 0, src: 1 },
+      { code: 0x0f, dst: 0, src: 3 },
+      { code: 0x0f, dst: 0, src: 4 },
+      { code: 0x95 },
+      { code: 0xbf, dst: 3, src: 2 }, // cb1 (14): r3 = ctx
+      { code: 0xb7, dst: 1, imm: 2 },
+      { code: 0x18, dst: 2, src: 4, imm: 5 }, // cb2 at 16 + 5 + 1 = 22
+      { imm: 0 },
+      { code: 0xb7, dst: 4, imm: 0 },
+      { code: 0x85, imm: 181 },
+      { code: 0xb4, dst: 0, imm: 0 },
+      { code: 0x95 },
+      { code: 0x79, dst: 3, src: 2 }, // cb2 (22)
+      { code: 0x07, dst: 3, imm: 1 },
+      { code: 0x7b, dst: 2, src: 3 },
+      { code: 0xb7, dst: 0, imm: 0 },
+      { code: 0x95 },
+    ]);
+    const [i, j] = runBoth(code, { trace: true });
+    expect(j).toEqual(i);
+    expect(j.ok).toBe(true);
   });
 
   it("helpers see r1-r5 and the live stack; bad pointers fault with the same message", () => {
@@ -359,140 +307,6 @@ describe("jit: instruction budget", () => {
     const [i, j] = runBoth(assemble(src), { machine: { insnLimit: 3 } });
     expect(j).toEqual(i);
     expect(j.ok).toBe(true);
-  });
-});
-
-describe("jit: tail calls", () => {
-  const selfCall = `
-    mov %r6, %r1
-    ldxw %r0, [%r1]
-    add %r0, 1
-    stxw [%r1], %r0
-    mov %r1, %r6
-    lddw %r2, 0x7ead0000
-    mov %r3, 0
-    call 12
-    ldxw %r0, [%r6]
-    exit`;
-
-  it("a program tail-calling itself runs 34 times", () => {
-    const r = both({ progs: [{ name: "self", asm: selfCall }], maps: [PROG_ARRAY], slots: [[0, 0, 0]] }); // prettier-ignore
-    expect(r.r[0]).toBe(34n);
-    expect(r.trace.filter((e) => e.kind === "tail_call").length).toBe(33);
-  });
-
-  it("A calls B, B tail-calls C: C's r0 comes back to A, A's r6-r9 intact", () => {
-    const a = `
-      mov %r6, 6
-      mov %r9, 9
-      stdw [%r10-8], 77
-      call local b
-      jne %r6, 6, bad
-      jne %r9, 9, bad
-      ldxdw %r1, [%r10-8]
-      add %r0, %r1
-      exit
-    bad:
-      mov %r0, -1
-      exit
-    b:
-      stdw [%r10-8], 5
-      mov %r6, 0
-      lddw %r2, 0x7ead0000
-      mov %r3, 1
-      call 12
-      mov %r0, 1000
-      exit`;
-    const c = `
-      ldxdw %r0, [%r10-8]
-      add %r0, 100
-      exit`;
-    const r = both({
-      progs: [
-        { name: "a", asm: a },
-        { name: "c", asm: c },
-      ],
-      maps: [PROG_ARRAY],
-      slots: [[0, 1, 1]],
-    });
-    // C runs on B's frame (sees 5), returns 105 to A, which adds its own 77
-    expect(r.r[0]).toBe(182n);
-    expect(r.trace.map((e) => e.kind)).toEqual(["enter", "call", "tail_call", "enter", "return", "exit"]); // prettier-ignore
-  });
-
-  it("failed tail calls fall through: bad index, empty slot", () => {
-    const src = `
-      mov %r6, %r1
-      lddw %r2, 0x7ead0000
-      lddw %r3, 0x100000003
-      call 12
-      mov %r1, %r6
-      lddw %r2, 0x7ead0000
-      mov %r3, 9
-      call 12
-      mov %r0, 7
-      exit`;
-    const r = both({ progs: [{ name: "p", asm: src }], maps: [PROG_ARRAY] });
-    expect(r.r[0]).toBe(7n);
-    expect(r.trace.filter((e) => e.kind === "tail_call_failed").length).toBe(2);
-  });
-
-  it("sees slot updates between runs without recompiling", () => {
-    const src = `
-      lddw %r2, 0x7ead0000
-      mov %r3, 2
-      call 12
-      mov %r0, 1
-      exit`;
-    for (const e of ENGINES) {
-      const w = world(e, {
-        progs: [
-          { name: "p", asm: src },
-          { name: "q", asm: "mov %r0, 2\nexit" },
-        ],
-        maps: [PROG_ARRAY],
-      });
-      expect(w.run()).toBe(1n);
-      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(2, w.progs[1]);
-      expect(w.run()).toBe(2n);
-      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(2, null);
-      expect(w.run()).toBe(1n);
-    }
-  });
-
-  it("tail calls from subprograms nest frames (34 programs deep)", () => {
-    const src = `
-      ldxw %r2, [%r1]
-      add %r2, 1
-      stxw [%r1], %r2
-      stxdw [%r10-8], %r2
-      call local sub
-      ldxdw %r1, [%r10-8]
-      add %r0, %r1
-      exit
-    sub:
-      lddw %r2, 0x7ead0000
-      mov %r3, 0
-      call 12
-      mov %r0, 0
-      exit`;
-    const r = both({ progs: [{ name: "p", asm: src }], maps: [PROG_ARRAY], slots: [[0, 0, 0]] });
-    expect(r.r[0]).toBe(595n); // 34 + 33 + ... + 1
-    const depths = r.trace.filter((e) => e.kind === "enter").map((e) => e.depth);
-    expect(Math.max(...depths)).toBe(33);
-  });
-
-  it("the budget stops a tail-call loop identically", () => {
-    const src = `
-      mov %r6, %r1
-    l:
-      mov %r1, %r6
-      lddw %r2, 0x7ead0000
-      mov %r3, 0
-      call 12
-      ja l`;
-    const r = both({ progs: [{ name: "p", asm: src }], maps: [PROG_ARRAY], slots: [[0, 0, 0]], insnLimit: 5000 }); // prettier-ignore
-    expect(r.r[0]).toMatch(/instruction budget of 5000 exhausted/);
   });
 });
 

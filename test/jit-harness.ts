@@ -2,8 +2,14 @@
  * Shared by the JIT tests: machines with the helper table, programs built from assembler text
  * or raw slots, and runs of the same program on both engines.
  */
+import { expect } from "vitest";
 import "../src/vm/index.js";
 import "../src/jit/index.js";
+import { assemble } from "../src/isa/asm.js";
+import { decodeProgram, insnAt } from "../src/isa/decode.js";
+import { createMap } from "../src/maps/index.js";
+import type { ProgArrayMap } from "../src/maps/prog-array.js";
+import type { BpfMap, MapDefinition } from "../src/maps/types.js";
 import { HELPERS } from "../src/helpers/index.js";
 import { encodeProgram, type Insn } from "../src/isa/decode.js";
 import { SegmentFlags } from "../src/memory/layout.js";
@@ -90,4 +96,90 @@ export function runBoth(code: Uint8Array, spec: RunSpec = {}): [Outcome, Outcome
 /** Slots from a list of instructions (fields default to 0). */
 export function raw(insns: Partial<Insn>[]): Uint8Array {
   return encodeProgram(insns.map((i) => ({ code: 0, dst: 0, src: 0, off: 0, imm: 0, ...i })));
+}
+
+/** `lddw rX, 0x7ead000N` in assembler text becomes a reference to map N. */
+export function withMaps(code: Uint8Array): Uint8Array {
+  const p = decodeProgram(code);
+  const out = [];
+  for (let pc = 0; pc < p.length; pc++) {
+    const i = insnAt(p, pc);
+    if (i.code === 0x18 && (i.imm & 0xffff_fff0) === 0x7ead_0000) {
+      out.push({ ...i, src: 1, imm: i.imm & 15 }, { ...insnAt(p, pc + 1), imm: 0 });
+      pc++;
+    } else out.push(i);
+  }
+  return encodeProgram(out);
+}
+
+export interface WorldSpec {
+  progs: { name: string; asm?: string; code?: Uint8Array; funcs?: FuncInfo[] }[];
+  maps?: MapDefinition[];
+  /** [map, slot, program] */
+  slots?: [number, number, number][];
+  mem?: Uint8Array;
+  insnLimit?: number;
+}
+
+/** Programs and maps loaded into one machine, run on `engine`. */
+export function world(engine: EngineName, spec: WorldSpec) {
+  const m = makeMachine({ insnLimit: spec.insnLimit });
+  const maps: BpfMap[] = (spec.maps ?? []).map((def) => {
+    const env = { mem: m.mem, numCpus: 1, cpu: 0, mapByHandle: (h: number) => m.mapByHandle(h), now: () => 0n }; // prettier-ignore
+    const map = createMap(def, env, m.nextMapHandle());
+    m.addMap(map);
+    return map;
+  });
+  const resolver = {
+    mapHandle: (i: number) => maps[i]?.handle,
+    mapValueAddr: () => undefined,
+  };
+  const progs: ExecProgram[] = spec.progs.map((p) =>
+    prepareProgram(
+      m,
+      { name: p.name, insns: p.code ?? withMaps(assemble(p.asm ?? "exit")), funcs: p.funcs },
+      resolver,
+    ),
+  );
+  for (const [mi, slot, pi] of spec.slots ?? []) {
+    (maps[mi] as ProgArrayMap<ExecProgram>).setSlot(slot, progs[pi]);
+  }
+  const seg = m.mem.mapRegion("ctx", spec.mem?.length ?? 64, SegmentFlags.WRITABLE);
+  if (spec.mem) m.mem.write(seg.base, spec.mem);
+  const e = createEngine(engine, m);
+  const trace: TraceEvent[] = [];
+  return {
+    m,
+    progs,
+    maps,
+    trace,
+    ctx: () => m.mem.read(seg.base, spec.mem?.length ?? 64),
+    run(which = 0, traced = false): bigint | string {
+      trace.length = 0;
+      m.trace = traced ? (ev) => trace.push(ev) : null;
+      try {
+        const [lo, hi] = e.run(progs[which], seg.base, 0, 64, 0);
+        return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+      } catch (err) {
+        return (err as Error).message;
+      } finally {
+        m.trace = null;
+      }
+    },
+  };
+}
+
+export const PROG_ARRAY: MapDefinition = { name: "jmp", type: 3, keySize: 4, valueSize: 4, maxEntries: 8, flags: 0 }; // prettier-ignore
+
+/** Runs the same world on both engines; expects the same results (traced too). */
+export function both(spec: WorldSpec, runs = 1) {
+  const res = ENGINES.map((e) => {
+    const w = world(e, spec);
+    const r: (bigint | string)[] = [];
+    for (let k = 0; k < runs; k++) r.push(w.run());
+    const traced = w.run(0, true);
+    return { r, traced, trace: [...w.trace], ctx: w.ctx() };
+  });
+  expect(res[1]).toEqual(res[0]);
+  return res[0];
 }

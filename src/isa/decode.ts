@@ -3,6 +3,7 @@
  * `code:8 dst:4 src:4 off:16 imm:32`; `lddw` takes two slots, the second holding the upper
  * 32 bits of the immediate in its `imm`.
  */
+import { ValidationError } from "../errors.js";
 
 /** One decoded instruction slot. */
 export interface Insn {
@@ -52,10 +53,17 @@ export function decodeInsn(bytes: Uint8Array, pc: number): Insn {
   };
 }
 
-/** Decodes a whole program. `bytes.length` must be a multiple of 8. */
+/**
+ * Decodes a whole program. `bytes.length` must be a multiple of 8: else a
+ * {@link ValidationError} with code `BAD_SIZE`.
+ */
 export function decodeProgram(bytes: Uint8Array): DecodedProgram {
   if (bytes.length % INSN_SIZE !== 0) {
-    throw new RangeError(`program size ${bytes.length} is not a multiple of ${INSN_SIZE}`);
+    throw new ValidationError(
+      `program size ${bytes.length} bytes is not a multiple of ${INSN_SIZE} (one instruction)`,
+      undefined,
+      "BAD_SIZE",
+    );
   }
   const n = bytes.length / INSN_SIZE;
   const code = new Uint8Array(n);

@@ -56,7 +56,7 @@ export const Imp = {
   fault: 2,
   /** `budget(checkpoint, leftBefore)`: throws the budget error (see budget.ts). */
   budget: 3,
-  /** `callFault(pc, target)`: throws the frame-limit error of a call. */
+  /** `callFault(pc, target, depth, base)`: throws the frame-limit error of a call. */
   callFault: 4,
   /** `callx(lo, hi, pc, depth, base) -> k`: k >= 0 table index, -1 tail call, else -2 - helper id. */
   callx: 5,
@@ -74,7 +74,7 @@ export const IMPORTS: readonly (readonly [string, number[], number[]])[] = [
   ["tailcall", [I32, I32], [I32]],
   ["fault", [I32, I32, I32, I32, I32, I32], []],
   ["budget", [I32, I32], []],
-  ["callFault", [I32, I32], []],
+  ["callFault", [I32, I32, I32, I32], []],
   ["callx", [I32, I32, I32, I32, I32], [I32]],
   ["raise", [I32, I32, I32], []],
   ["traceCall", [I32, I32, I32], []],

@@ -5,7 +5,6 @@
  */
 import { E2BIG, ENOENT } from "../errno.js";
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
-import { MAX_RUN_FRAMES } from "../runtime/machine.js";
 import { ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from "./abi.js";
 import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx } from "./ctx.js";
 import { Op, VOID } from "./wasm.js";
@@ -121,10 +120,10 @@ export function lowerCall(c: FnCtx, pc: number): void {
     o.get(c.DEPTH).i32(1).op(Op.i32_add).get(c.BASE).op(Op.i32_sub).i32(MAX_CALL_FRAMES);
     o.op(Op.i32_ge_s)
       .get(c.DEPTH)
-      .i32(MAX_RUN_FRAMES - 1)
+      .i32(c.maxFrames - 1)
       .op(Op.i32_ge_s, Op.i32_or);
     o.u8(Op.if).u8(VOID);
-    o.i32(pc).i32(target).call(Imp.callFault).u8(Op.unreachable);
+    o.i32(pc).i32(target).get(c.DEPTH).get(c.BASE).call(Imp.callFault).u8(Op.unreachable);
     o.u8(Op.end);
     if (c.traced) o.i32(pc).i32(target).get(c.DEPTH).i32(1).op(Op.i32_add).call(Imp.traceCall);
     storeBudget(c);

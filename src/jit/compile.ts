@@ -5,6 +5,7 @@
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
+import { MAX_RUN_FRAMES } from "../limits.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
 import { JUMP_KIND, Term, buildCfg, type Cfg } from "./cfg.js";
@@ -27,6 +28,8 @@ import { Bytes, I32, I64, ModuleBuilder, Op } from "./wasm.js";
 export interface CompileOptions {
   /** r10 of the first frame. */
   stackTop: number;
+  /** Frames a run may reach (`Machine.maxFrames`; default: MAX_RUN_FRAMES). */
+  maxFrames?: number;
   /** Address of the runtime's scratch area. */
   scratch: number;
   /** Emit trace calls at bpf-to-bpf calls and exits. */
@@ -176,6 +179,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly scratch: number;
   readonly traced: boolean;
   readonly progId: number;
+  readonly maxFrames: number;
   readonly locals: number[] = [...FIXED_LOCALS];
   private readonly caches = new Map<number, Cache>();
   private readonly groups = new Map<number, Cache[]>();
@@ -208,6 +212,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.scratch = opts.scratch;
     this.traced = opts.traced;
     this.progId = opts.progId ?? 0;
+    this.maxFrames = opts.maxFrames ?? MAX_RUN_FRAMES;
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
     // allocate the caches of every checked access up front, so resets cover them all

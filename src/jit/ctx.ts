@@ -18,6 +18,8 @@ export interface FnCtx {
   readonly traced: boolean;
   /** The program's id (as prog_array slot mirrors hold it), 0 if unknown. */
   readonly progId: number;
+  /** Frames a run may reach. */
+  readonly maxFrames: number;
   /** Local index of r0..r10. */
   readonly R: readonly number[];
   /** Locals: frame depth (i32), program base depth (i32), budget left (i64). */

@@ -5,13 +5,25 @@
  * HelperEnv helpers see, and a small trampoline module through which JavaScript calls compiled
  * functions with i32 arguments only.
  */
-import { BudgetError, RuntimeFault, TsbpfError } from "../errors.js";
+import { TsbpfError, type RuntimeFault } from "../errors.js";
 import type { HelperEnv, HostServices, RunContext } from "../helpers/types.js";
-import { MAX_BPF_STACK, MAX_CALL_FRAMES } from "../isa/opcodes.js";
+import { MAX_BPF_STACK } from "../isa/opcodes.js";
 import type { BpfMap } from "../maps/types.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { memoryFault } from "../runtime/fault.js";
-import { MAX_RUN_FRAMES, type Machine } from "../runtime/machine.js";
+import type { Machine } from "../runtime/machine.js";
+import {
+  atomicFault,
+  budgetError,
+  callAllowed,
+  callbackAddressFault,
+  callbackDepthFault,
+  callDepthFault,
+  callxFault,
+  kfuncFault,
+  unknownHelperFault,
+  unsupportedOpcodeFault,
+} from "../runtime/run-errors.js";
 import { funcAt, type ExecProgram } from "../runtime/program.js";
 import { tailCall } from "../runtime/tail-call.js";
 import { hex64 } from "../runtime/trace.js";
@@ -201,23 +213,21 @@ export class JitRuntime implements HelperEnv {
     const prog = this.prog;
     const target = (funcAddr - FUNC_ADDR_BASE) / 8;
     if (prog === null || !Number.isInteger(target) || target < 0 || target >= prog.insns.length) {
-      throw new RuntimeFault(
-        `callback address 0x${funcAddr.toString(16)} is not a function`,
-        this.pc,
-      );
+      throw callbackAddressFault(funcAddr, this.pc);
     }
     const depth = this.depth + 1;
-    if (depth >= MAX_RUN_FRAMES) {
-      throw new RuntimeFault(`call depth limit of ${MAX_RUN_FRAMES} frames reached`, this.pc);
-    }
+    if (depth >= this.machine.maxFrames) throw callbackDepthFault(this.pc, this.machine.maxFrames);
     const idx = this.funcIndex(prog, target, this.traced);
+    // the calling helper's registers: the callback's own helper calls reuse both areas
     const keep = this.regs().slice(0, 12);
+    const keepIo = this.helperIo.slice();
     const pc = this.pc;
     const a = (k: number, h: number) => (k < args.length ? args[k][h] : 0);
     const lo = this.invoke(idx, a(0, 0), a(0, 1), a(1, 0), a(1, 1), a(2, 0), a(2, 1), a(3, 0), a(3, 1), a(4, 0), a(4, 1), depth, depth); // prettier-ignore
     const v = this.regs();
     const hi = v[V_RESULT_HI];
     v.set(keep);
+    this.helperIo.set(keepIo);
     this.prog = prog;
     this.depth = depth - 1;
     this.pc = pc;
@@ -279,6 +289,7 @@ export class JitRuntime implements HelperEnv {
   private generate(prog: ExecProgram, traced: boolean, extra: number[]) {
     const { bytes, entries, checkpoints } = compileProgram(prog.insns, {
       stackTop: this.machine.stackTop,
+      maxFrames: this.machine.maxFrames,
       scratch: this.scratch,
       traced,
       progId: prog.id,
@@ -353,7 +364,7 @@ export class JitRuntime implements HelperEnv {
       t: this.table,
       helper: (id: number, pc: number, depth: number) => {
         const h = m.helpers[id];
-        if (h === undefined) throw new RuntimeFault(`unknown helper ${id}`, pc);
+        if (h === undefined) throw unknownHelperFault(id, pc);
         m.trace?.({ kind: "helper", prog: prog.name, pc, id, name: h.name });
         this.pc = pc;
         this.prog = prog;
@@ -381,27 +392,17 @@ export class JitRuntime implements HelperEnv {
         throw memoryFault(m, prog, depth, pc, lo, hi, size, write !== 0);
       },
       budget: (id: number, leftBefore: number) => {
-        const pc = budgetPc(prog.insns, checkpoints[id], leftBefore);
-        throw new BudgetError(
-          `pc ${pc} in ${funcAt(prog, pc).name}: instruction budget of ${m.insnLimit} exhausted (runaway loop?)`,
-          pc,
-        );
+        throw budgetError(m, prog, budgetPc(prog.insns, checkpoints[id], leftBefore));
       },
-      callFault: (pc: number, target: number) => {
-        throw new RuntimeFault(
-          `call to ${funcAt(prog, target).name}: more than ${MAX_CALL_FRAMES} frames in one program`,
-          pc,
-        );
+      callFault: (pc: number, target: number, depth: number, base: number) => {
+        throw callDepthFault(prog, pc, target, depth, base, m.maxFrames);
       },
       callx: (lo: number, hi: number, pc: number, depth: number, base: number) => {
         const vlo = lo >>> 0;
         const t = (vlo - FUNC_ADDR_BASE) / 8;
         if (hi === 0 && vlo >= FUNC_ADDR_BASE && Number.isInteger(t) && t < prog.insns.length) {
-          if (depth + 1 - base >= MAX_CALL_FRAMES || depth + 1 >= MAX_RUN_FRAMES) {
-            throw new RuntimeFault(
-              `call to ${funcAt(prog, t).name}: more than ${MAX_CALL_FRAMES} frames in one program`,
-              pc,
-            );
+          if (!callAllowed(depth, base, m.maxFrames)) {
+            throw callDepthFault(prog, pc, t, depth, base, m.maxFrames);
           }
           const idx = this.funcIndex(prog, t, traced);
           if (traced) this.traceCall(prog, pc, t, depth + 1);
@@ -409,7 +410,7 @@ export class JitRuntime implements HelperEnv {
         }
         if (hi === 0 && m.helpers[vlo] !== undefined)
           return vlo === BPF_FUNC_tail_call ? -1 : -2 - vlo;
-        throw new RuntimeFault(`callx to ${hex64(vlo, hi)}: not a function or helper`, pc);
+        throw callxFault(vlo, hi, pc);
       },
       raise: (kind: number, pc: number, arg: number) => {
         throw raised(kind, pc, arg);
@@ -444,20 +445,16 @@ function progId(p: ExecProgram): number {
   return p.id;
 }
 
-/** The interpreter's error for an instruction it cannot run. */
+/** The error of an instruction the engines cannot run. */
 function raised(kind: number, pc: number, arg: number): RuntimeFault {
   switch (kind) {
     case RaiseKind.KFUNC:
-      return new RuntimeFault(`kfunc calls are not supported (btf id ${arg})`, pc);
+      return kfuncFault(arg, pc);
     case RaiseKind.BAD_ATOMIC32:
-      if (arg === 0x100) return new RuntimeFault("load-acquire is not a 32-bit store", -1);
-      return new RuntimeFault(`unknown atomic operation 0x${(arg & ~1).toString(16)}`, -1);
+      return atomicFault(arg, false);
     case RaiseKind.BAD_ATOMIC64:
-      if (arg === 0x100 || arg === 0x110) {
-        return new RuntimeFault("load-acquire/store-release are not supported", -1);
-      }
-      return new RuntimeFault(`unknown atomic operation 0x${arg.toString(16)}`, -1);
+      return atomicFault(arg, true);
     default:
-      return new RuntimeFault(`unsupported opcode 0x${(arg & 0xff).toString(16)}`, pc);
+      return unsupportedOpcodeFault(arg, pc);
   }
 }

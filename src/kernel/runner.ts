@@ -217,3 +217,171 @@ export function runInKernelAsync(
     });
   });
 }
+
+// ---- raw mode: hand-built programs and maps ------------------------------------------------
+
+/** A map of a {@link KernelRawCase}, created with bpf_map_create. */
+export interface KernelRawMap {
+  /** The name the dump uses (the kernel gets it sanitised and cut to 15 bytes). */
+  name: string;
+  /** Linux `BPF_MAP_TYPE_*`. */
+  type: number;
+  key_size: number;
+  value_size: number;
+  max_entries: number;
+  /** `BPF_F_*` map flags (default 0). */
+  flags?: number;
+}
+
+/** A program of a {@link KernelRawCase}, loaded with bpf_prog_load. */
+export interface KernelRawProg {
+  name: string;
+  /**
+   * Raw little-endian instructions in hex. An `lddw` with src_reg 1 (BPF_PSEUDO_MAP_FD) or 2
+   * (BPF_PSEUDO_MAP_VALUE) names a map by its index in {@link KernelRawCase.maps} in its imm.
+   */
+  insns: string;
+  /** `BPF_PROG_TYPE_*`, when not the case's. */
+  prog_type?: number;
+  /** Expected attach type (default 0). */
+  attach_type?: number;
+  /** `BPF_F_*` load flags (default 0). */
+  flags?: number;
+}
+
+/**
+ * One raw-mode case: maps, programs, prog_array slots, map entries, and the test run of the
+ * entry program. See "raw mode" in native/kernel-runner.c.
+ */
+export interface KernelRawCase {
+  /** `BPF_PROG_TYPE_*` of every program (default XDP, 6). */
+  prog_type?: number;
+  maps: KernelRawMap[];
+  progs: KernelRawProg[];
+  /** prog_array slots to fill, after every program loaded: map index, slot, program index. */
+  slots?: { map: number; index: number; prog: number }[];
+  /** Map entries to write before the run (hex key and value, flags default BPF_ANY). */
+  updates?: { map: number; key: string; value: string; flags?: number }[];
+  /** Index of the program to run (default 0). */
+  entry?: number;
+  /** Packet in hex (default 64 zero bytes). */
+  data?: string;
+  /** Context in hex. */
+  ctx?: string;
+  repeat?: number;
+  /**
+   * Possible CPUs of the machine the case is meant for. The runner ignores it (the kernel has
+   * its own); a model of the kernel needs it for the layout of per-CPU values.
+   */
+  num_cpus?: number;
+}
+
+/** A raw-mode case that failed: where, why, and for a rejected program the verifier's log. */
+export interface KernelRawError {
+  error: string;
+  /** What failed: creating a map, loading a program, filling a slot, an update, the run. */
+  stage: "map" | "load" | "slots" | "update" | "run";
+  errno: number;
+  /** Index of the program concerned. */
+  prog?: number;
+  /** The last 4 KiB of the verifier's log (stage "load"). */
+  verifier_log?: string;
+}
+
+/** What the runner printed for one raw case. */
+export type KernelRawOutcome = KernelRunResult | KernelRawError;
+
+/** The kernel's possible CPUs (/sys/devices/system/cpu/possible), or 1 when unknown. */
+export function possibleCpus(): number {
+  try {
+    const text = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();
+    let n = 0;
+    for (const part of text.split(",")) {
+      const [a, b] = part.split("-").map(Number);
+      n += b === undefined ? 1 : b - a + 1;
+    }
+    return n > 0 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** Whether a raw outcome is a failure. */
+export function isRawError(o: KernelRawOutcome): o is KernelRawError {
+  return (o as Partial<KernelRawError>).error !== undefined;
+}
+
+function parseRawResults(
+  status: number | null,
+  stdout: string,
+  stderr: string,
+  count: number,
+): KernelRawOutcome[] {
+  if (status !== 0) throw new KernelRunnerError(runnerMessage(stdout, stderr));
+  let j: unknown;
+  try {
+    j = JSON.parse(stdout);
+  } catch {
+    throw new KernelRunnerError(`kernel runner printed no JSON: ${stdout.slice(0, 200)}`);
+  }
+  if (!Array.isArray(j) || j.length !== count) {
+    throw new KernelRunnerError(`kernel runner printed ${stdout.slice(0, 200)} for ${count} cases`);
+  }
+  return j as KernelRawOutcome[];
+}
+
+/**
+ * Runs raw cases (hand-built maps and programs, no object file) in the kernel, all in one runner
+ * process, and returns one outcome per case, in order. A case the kernel refuses (a verifier
+ * rejection, a failed run) gives a {@link KernelRawError}; malformed input throws.
+ */
+export function runRawInKernel(
+  cases: readonly KernelRawCase[],
+  opts: { timeoutMs?: number } = {},
+): KernelRawOutcome[] {
+  if (cases.length === 0) return [];
+  const r = spawnSync(buildKernelRunner(), ["--raw", "-"], {
+    input: JSON.stringify({ cases }),
+    encoding: "utf8",
+    maxBuffer: 1024 * 1024 * 1024,
+    timeout: opts.timeoutMs ?? 120_000,
+  });
+  if (r.error) throw new KernelRunnerError(`kernel runner: ${r.error.message}`);
+  return parseRawResults(r.status, r.stdout, r.stderr, cases.length);
+}
+
+/** runRawInKernel without blocking the event loop. */
+export function runRawInKernelAsync(
+  cases: readonly KernelRawCase[],
+  opts: { timeoutMs?: number } = {},
+): Promise<KernelRawOutcome[]> {
+  if (cases.length === 0) return Promise.resolve([]);
+  return new Promise((resolvePromise, reject) => {
+    let bin: string;
+    try {
+      bin = buildKernelRunner();
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const child = spawn(bin, ["--raw", "-"], {
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: opts.timeoutMs ?? 120_000,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => reject(new KernelRunnerError(`kernel runner: ${e.message}`)));
+    child.on("close", (status) => {
+      try {
+        const stdout = Buffer.concat(out).toString("utf8");
+        const stderr = Buffer.concat(err).toString("utf8");
+        resolvePromise(parseRawResults(status, stdout, stderr, cases.length));
+      } catch (e) {
+        reject(e);
+      }
+    });
+    child.stdin.end(JSON.stringify({ cases }));
+  });
+}

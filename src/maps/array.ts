@@ -13,6 +13,7 @@
  *   what `lddw rX, map_value` resolves to, and {@link freeze} ends host writes (`.rodata`).
  */
 import { E2BIG, EEXIST, EINVAL, EPERM } from "../errno.js";
+import { MapError } from "../errors.js";
 import type { Segment } from "../memory/address-space.js";
 import { BaseMap, readU32, round8, u32Bytes, u64 } from "./base.js";
 import { BPF_EXIST, BPF_F_LOCK, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST } from "./constants.js";
@@ -56,7 +57,7 @@ export class ArrayMap extends BaseMap {
   /** Address of entry `index`'s value (CPU `cpu`'s for per-CPU arrays). */
   valueAddr(index: number, cpu = 0): number {
     if (!(index >= 0 && index < this.def.maxEntries && cpu >= 0 && cpu < this.cpus)) {
-      throw new RangeError(`map "${this.def.name}": no value ${index} (cpu ${cpu})`);
+      throw new MapError(`map "${this.def.name}": no value ${index} (cpu ${cpu})`, "ENOENT");
     }
     return this.segment.base + (index * this.cpus + cpu) * this.stride;
   }

@@ -21,9 +21,12 @@ import { EINVAL, ENOENT, EOPNOTSUPP, EPERM } from "../errno.js";
 import { BaseMap, u64 } from "./base.js";
 import { BPF_ANY } from "./constants.js";
 import { jhash, jhash2 } from "./jhash.js";
+import { HOST_ENTRY_BYTES } from "./slots.js";
 import type { MapDefinition, MapEnv } from "./types.js";
 
 const PAGE_BITS_SHIFT = 15; // 4 KiB of bits per page
+/** What a page costs against `maxBytes`: its bits and its bookkeeping. */
+const PAGE_BYTES = (1 << (PAGE_BITS_SHIFT - 3)) + HOST_ENTRY_BYTES;
 
 /** The bit mask of a bloom filter's array (bits - 1), computed as the kernel does. */
 export function bloomBitMask(maxEntries: number, nrHash: number): number {
@@ -113,6 +116,7 @@ export class BloomFilterMap extends BaseMap {
   }
 
   override destroy(): void {
+    this.mem.releaseExternal(this.pages.size * PAGE_BYTES);
     this.pages.clear();
   }
 
@@ -122,6 +126,8 @@ export class BloomFilterMap extends BaseMap {
       const p = bit >>> PAGE_BITS_SHIFT;
       let page = this.pages.get(p);
       if (page === undefined) {
+        // Pages count against the address space's maxBytes (MEMORY_LIMIT past it).
+        this.mem.reserveExternal(PAGE_BYTES, `map ${this.def.name} bit page`);
         page = new Uint32Array(1 << (PAGE_BITS_SHIFT - 5));
         this.pages.set(p, page);
       }

@@ -18,7 +18,7 @@
  * - Iteration order (`keys()`, the host's get_next_key walk) is insertion order; updating an
  *   existing key keeps its place. (The kernel walks its buckets in hash order.)
  */
-import { E2BIG, EEXIST, EINVAL, ENOENT, EPERM } from "../errno.js";
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM } from "../errno.js";
 import { BaseMap, keyId, u64, type KeyId } from "./base.js";
 import {
   BPF_EXIST,
@@ -26,7 +26,7 @@ import {
   BPF_MAP_TYPE_PERCPU_HASH,
   BPF_NOEXIST,
 } from "./constants.js";
-import { SlotPool, type Slot } from "./slots.js";
+import { allocOrNull, SlotPool, type Slot } from "./slots.js";
 import type { MapDefinition, MapEnv } from "./types.js";
 
 /** One element: its key bytes and its value slot. */
@@ -177,8 +177,10 @@ export class HashMap extends BaseMap {
       const room = this.makeRoom();
       if (room < 0) return room;
     }
+    const slot = allocOrNull(this.pool);
+    if (slot === null) return -ENOMEM; // no room under the address space limit, as kmalloc
     const key = keyCopy();
-    const e: HashEntry = { id, key, slot: this.pool.alloc() };
+    const e: HashEntry = { id, key, slot };
     this.index.set(id, e);
     this.created = true;
     return e;

@@ -21,10 +21,10 @@
  * Internally: one JS `Map` per prefix length present, keyed by the masked prefix bytes;
  * a lookup tries the present lengths from the longest down.
  */
-import { EEXIST, EINVAL, ENOENT, ENOSPC, EPERM } from "../errno.js";
+import { EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, EPERM } from "../errno.js";
 import { BaseMap, readU32, u64 } from "./base.js";
 import { BPF_EXIST, BPF_NOEXIST } from "./constants.js";
-import { SlotPool, type Slot } from "./slots.js";
+import { allocOrNull, SlotPool, type Slot } from "./slots.js";
 import type { MapDefinition, MapEnv } from "./types.js";
 
 /** One prefix. */
@@ -175,8 +175,10 @@ export class LpmTrieMap extends BaseMap {
     }
     if (f === BPF_EXIST) return -ENOENT;
     if (this.n >= this.def.maxEntries) return -ENOSPC;
+    const slot = allocOrNull(this.pool);
+    if (slot === null) return -ENOMEM; // no room under the address space limit
     const key = keyCopy();
-    const e: LpmEntry = { prefixlen: plen, key, slot: this.pool.alloc() };
+    const e: LpmEntry = { prefixlen: plen, key, slot };
     if (m === undefined) {
       this.byLen.set(plen, new Map([[id, e]]));
       this.lens = [...this.byLen.keys()].sort((a, b) => b - a);

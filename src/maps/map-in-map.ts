@@ -86,12 +86,8 @@ abstract class MapOfMaps extends BaseMap {
 
 /** `BPF_MAP_TYPE_ARRAY_OF_MAPS`. */
 export class ArrayOfMapsMap extends MapOfMaps {
-  private readonly slots: (BpfMap | null)[];
-
-  constructor(def: MapDefinition, env: MapEnv, handle: number) {
-    super(def, env, handle);
-    this.slots = new Array<BpfMap | null>(def.maxEntries).fill(null);
-  }
+  /** Filled slots only: memory follows what the array holds, not max_entries. */
+  private readonly slots = new Map<number, BpfMap>();
 
   /** Puts `inner` in slot `index` (null empties it). */
   setInner(index: number, inner: BpfMap | null): void {
@@ -100,17 +96,18 @@ export class ArrayOfMapsMap extends MapOfMaps {
       this.fail(`slot ${index} outside 0..${this.def.maxEntries - 1}`, -E2BIG);
     }
     if (inner !== null) this.checkInner("update", inner);
-    this.slots[index] = inner;
+    if (inner === null) this.slots.delete(index);
+    else this.slots.set(index, inner);
   }
 
   /** The inner map in slot `index`, or undefined. */
   getInner(index: number): BpfMap | undefined {
-    return this.slots[index >>> 0] ?? undefined;
+    return this.slots.get(index >>> 0);
   }
 
   override lookupElem(keyAddr: number): number {
     const index = readU32(this.mem.u8, keyAddr);
-    return index < this.slots.length ? (this.slots[index]?.handle ?? 0) : 0;
+    return this.slots.get(index)?.handle ?? 0;
   }
 
   lookup(key: Uint8Array): Uint8Array | undefined {
@@ -126,7 +123,7 @@ export class ArrayOfMapsMap extends MapOfMaps {
     if (u64(flags) !== BPF_ANY) this.fail("update: takes BPF_ANY only", -EINVAL);
     const index = readU32(key, 0);
     if (index >= this.def.maxEntries) this.fail(`update: slot ${index}`, -E2BIG);
-    this.slots[index] = this.resolve("update", value);
+    this.slots.set(index, this.resolve("update", value));
   }
 
   delete(key: Uint8Array): void {
@@ -134,8 +131,7 @@ export class ArrayOfMapsMap extends MapOfMaps {
     this.checkSize("key", key, 4);
     const index = readU32(key, 0);
     if (index >= this.def.maxEntries) this.fail(`delete: slot ${index}`, -E2BIG);
-    if (this.slots[index] === null) this.fail(`delete: slot ${index} is empty`, -ENOENT);
-    this.slots[index] = null;
+    if (!this.slots.delete(index)) this.fail(`delete: slot ${index} is empty`, -ENOENT);
   }
 
   *keys(): Generator<Uint8Array> {
@@ -143,7 +139,7 @@ export class ArrayOfMapsMap extends MapOfMaps {
   }
 
   override destroy(): void {
-    this.slots.fill(null);
+    this.slots.clear();
   }
 }
 

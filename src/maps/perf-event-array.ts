@@ -22,7 +22,6 @@
 import { E2BIG, EINVAL, ENOENT, ENOTSUPP, EOPNOTSUPP, ENOSPC } from "../errno.js";
 import { BaseMap, readU32, round8, u32Bytes, u64 } from "./base.js";
 import { BPF_ANY, BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK } from "./constants.js";
-import type { MapDefinition, MapEnv } from "./types.js";
 
 /** One `bpf_perf_event_output` record. */
 export interface PerfRecord {
@@ -41,17 +40,11 @@ export const PERF_BUFFER_BYTES = 64 * 4096;
 export class PerfEventArrayMap extends BaseMap {
   /** Bytes each event's buffer holds before records are lost. */
   bufferBytes = PERF_BUFFER_BYTES;
-  private readonly events: (number | null)[];
-  private readonly used: number[];
-  private readonly lostCounts: number[];
+  // Sparse, by slot: memory follows the events opened, not max_entries.
+  private readonly events = new Map<number, number>();
+  private readonly used = new Map<number, number>();
+  private readonly lostCounts = new Map<number, number>();
   private pending: PerfRecord[] = [];
-
-  constructor(def: MapDefinition, env: MapEnv, handle: number) {
-    super(def, env, handle);
-    this.events = new Array<number | null>(def.maxEntries).fill(null);
-    this.used = new Array<number>(def.maxEntries).fill(0);
-    this.lostCounts = new Array<number>(def.maxEntries).fill(0);
-  }
 
   /** Opens an event per CPU, slot `i` bound to CPU `i`, as libbpf's `perf_buffer__new` does. */
   openAll(): void {
@@ -64,13 +57,13 @@ export class PerfEventArrayMap extends BaseMap {
     if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.env.numCpus)) {
       this.fail(`open: cpu ${cpu} outside 0..${this.env.numCpus - 1}`, -EINVAL);
     }
-    this.events[index] = cpu;
+    this.events.set(index, cpu);
   }
 
   /** Closes the event in slot `index`. */
   close(index: number): void {
     this.checkIndex(index);
-    this.events[index] = null;
+    this.events.delete(index);
   }
 
   /** `bpf_perf_event_output` with the data already gathered: 0 or a negative errno. */
@@ -80,15 +73,16 @@ export class PerfEventArrayMap extends BaseMap {
     const cpu = this.cpu;
     const index = f === BPF_F_CURRENT_CPU ? cpu : Number(f);
     if (index >= this.def.maxEntries) return -E2BIG;
-    const ev = this.events[index];
-    if (ev === null) return -ENOENT;
+    const ev = this.events.get(index);
+    if (ev === undefined) return -ENOENT;
     if (ev !== cpu) return -EOPNOTSUPP;
     const bytes = 8 + round8(4 + data.length);
-    if (this.used[index] + bytes > this.bufferBytes) {
-      this.lostCounts[index]++;
+    const used = this.used.get(index) ?? 0;
+    if (used + bytes > this.bufferBytes) {
+      this.lostCounts.set(index, (this.lostCounts.get(index) ?? 0) + 1);
       return -ENOSPC;
     }
-    this.used[index] += bytes;
+    this.used.set(index, used + bytes);
     this.pending.push({ cpu, index, data: data.slice() });
     return 0;
   }
@@ -107,13 +101,13 @@ export class PerfEventArrayMap extends BaseMap {
   drain(): PerfRecord[] {
     const out = this.pending;
     this.pending = [];
-    this.used.fill(0);
+    this.used.clear();
     return out;
   }
 
   /** Records lost because the buffer of slot `index` was full. */
   lost(index: number): number {
-    return this.lostCounts[index] ?? 0;
+    return this.lostCounts.get(index) ?? 0;
   }
 
   lookup(_key: Uint8Array): Uint8Array | undefined {
@@ -134,8 +128,8 @@ export class PerfEventArrayMap extends BaseMap {
     this.checkSize("key", key, 4);
     const index = readU32(key, 0);
     this.checkIndex(index);
-    if (this.events[index] === null) this.fail(`delete: slot ${index} has no event`, -ENOENT);
-    this.events[index] = null;
+    if (!this.events.has(index)) this.fail(`delete: slot ${index} has no event`, -ENOENT);
+    this.events.delete(index);
   }
 
   *keys(): Generator<Uint8Array> {

@@ -29,12 +29,12 @@ export class ProgArrayMap<T = unknown> extends BaseMap {
   idOf: (prog: T) => number = () => 1;
   /** Resolves the 4-byte value of a host byte update to a program. Default: none resolve. */
   progByFd: (fd: number) => T | undefined = () => undefined;
-  private readonly slots: (T | null)[];
+  /** Filled slots only: memory follows what the array holds, not max_entries. */
+  private readonly slots = new Map<number, T>();
   private readonly table: Segment;
 
   constructor(def: MapDefinition, env: MapEnv, handle: number) {
     super(def, env, handle);
-    this.slots = new Array<T | null>(def.maxEntries).fill(null);
     // valueSize 0: mapped, but never accessible to programs.
     this.table = this.mapSegment("slots", def.maxEntries, 4, 0, false);
   }
@@ -54,7 +54,8 @@ export class ProgArrayMap<T = unknown> extends BaseMap {
     if (!(Number.isInteger(index) && index >= 0 && index < this.def.maxEntries)) {
       this.fail(`slot ${index} outside 0..${this.def.maxEntries - 1}`, -E2BIG);
     }
-    this.slots[index] = prog;
+    if (prog === null) this.slots.delete(index);
+    else this.slots.set(index, prog);
     const id = prog === null ? 0 : this.idOf(prog) >>> 0 || 1;
     this.mem.dv.setUint32(this.table.base + index * 4, id, true);
   }
@@ -62,7 +63,7 @@ export class ProgArrayMap<T = unknown> extends BaseMap {
   /** The program in slot `index` (the low 32 bits of the index count), or undefined. */
   getSlot(index: number | bigint): T | undefined {
     const i = typeof index === "bigint" ? Number(BigInt.asUintN(32, index)) : index >>> 0;
-    return i < this.slots.length ? (this.slots[i] ?? undefined) : undefined;
+    return this.slots.get(i);
   }
 
   override lookupElem(_keyAddr: number): number {
@@ -102,7 +103,7 @@ export class ProgArrayMap<T = unknown> extends BaseMap {
     this.checkSize("key", key, 4);
     const index = readU32(key, 0);
     if (index >= this.def.maxEntries) this.fail(`delete: slot ${index}`, -E2BIG);
-    if (this.slots[index] === null) this.fail(`delete: slot ${index} is empty`, -ENOENT);
+    if (!this.slots.has(index)) this.fail(`delete: slot ${index} is empty`, -ENOENT);
     this.setSlot(index, null);
   }
 
@@ -112,11 +113,11 @@ export class ProgArrayMap<T = unknown> extends BaseMap {
 
   /** Empties every slot (what the kernel does when the last user reference goes). */
   clear(): void {
-    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== null) this.setSlot(i, null);
+    for (const i of [...this.slots.keys()]) this.setSlot(i, null);
   }
 
   override destroy(): void {
-    this.slots.fill(null);
+    this.slots.clear();
     this.mem.unmap(this.table);
   }
 }

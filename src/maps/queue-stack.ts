@@ -13,9 +13,10 @@
  *   empty (get_next_key is EINVAL in Linux).
  * - Values are copies held outside the linear memory: programs never get pointers to them.
  */
-import { E2BIG, EINVAL, ENOENT, EPERM } from "../errno.js";
+import { E2BIG, EINVAL, ENOENT, ENOMEM, EPERM } from "../errno.js";
 import { BaseMap, u64 } from "./base.js";
 import { BPF_EXIST, BPF_MAP_TYPE_STACK, BPF_NOEXIST } from "./constants.js";
+import { HOST_ENTRY_BYTES } from "./slots.js";
 import type { MapDefinition, MapEnv } from "./types.js";
 
 /** A queue or a stack. */
@@ -87,15 +88,27 @@ export class QueueStackMap extends BaseMap {
   }
 
   override destroy(): void {
+    this.mem.releaseExternal(this.count * this.itemBytes);
     this.items = [];
     this.head = 0;
+  }
+
+  /** Bytes an element costs, counted against the address space's `maxBytes`. */
+  private get itemBytes(): number {
+    return this.def.valueSize + HOST_ENTRY_BYTES;
   }
 
   private pushCore(value: Uint8Array, f: bigint): number {
     if (f & BPF_NOEXIST || f > BPF_EXIST) return -EINVAL;
     if (this.count >= this.def.maxEntries) {
       if (!(f & BPF_EXIST)) return -E2BIG;
-      this.head++; // drop the oldest
+      this.head++; // drop the oldest (its bytes go to the new element)
+    } else {
+      try {
+        this.mem.reserveExternal(this.itemBytes, `map ${this.def.name} element`);
+      } catch {
+        return -ENOMEM;
+      }
     }
     this.items.push(value);
     if (this.head > 64 && this.head * 2 > this.items.length) {
@@ -111,6 +124,7 @@ export class QueueStackMap extends BaseMap {
     if (remove) {
       if (this.lifo) this.items.pop();
       else this.head++;
+      this.mem.releaseExternal(this.itemBytes);
       if (this.count === 0) {
         this.items = [];
         this.head = 0;

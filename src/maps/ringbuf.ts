@@ -82,10 +82,13 @@ export class RingBufMap extends BaseMap {
   private ring: Uint8Array | null = null;
   private ringDv: DataView | null = null;
   private readonly reserved = new Map<number, Reservation>();
+  private released = false;
 
   constructor(def: MapDefinition, env: MapEnv, handle: number) {
     super(def, env, handle);
     this.size = def.maxEntries;
+    // The ring lives outside linear memory but counts against the address space's limit.
+    env.mem.reserveExternal(this.size, `ring buffer ${def.name}`);
   }
 
   /** Consumer position. */
@@ -211,6 +214,8 @@ export class RingBufMap extends BaseMap {
   override destroy(): void {
     for (const r of this.reserved.values()) this.mem.unmap(r.seg);
     this.reserved.clear();
+    if (!this.released) this.mem.releaseExternal(this.size);
+    this.released = true;
     this.ring = null;
     this.ringDv = null;
   }

@@ -1,4 +1,4 @@
-import { TsbpfError } from "../errors.js";
+import { LimitError, TsbpfError } from "../errors.js";
 import {
   HEAP_BASE,
   MAX_MEMORY_BYTES,
@@ -21,7 +21,11 @@ const WASM_PAGE = 65536;
 
 /** Options of an {@link AddressSpace}. */
 export interface AddressSpaceOptions {
-  /** Upper bound of the linear memory in bytes (default 1 GiB, at most 2 GiB). */
+  /**
+   * Upper bound of the linear memory in bytes, the 16 MiB of fixed tables at its bottom
+   * included, plus what {@link AddressSpace.reserveExternal} holds (default 1 GiB, at most 2 GiB,
+   * at least 17 MiB; rounded down to 64 KiB).
+   */
   maxBytes?: number;
 }
 
@@ -64,14 +68,22 @@ export class AddressSpace {
   private _i32: Int32Array;
   private readonly maxBytes: number;
   private heapTop = HEAP_BASE;
+  private external = 0;
   private readonly names: string[] = [""];
   private readonly freeIds: number[] = [];
   private readonly freePages = new Map<number, number[]>();
   private nextId = 1;
 
   constructor(opts: AddressSpaceOptions = {}) {
-    this.maxBytes = Math.min(opts.maxBytes ?? 0x4000_0000, MAX_MEMORY_BYTES);
     const initial = (HEAP_BASE + 16 * WASM_PAGE) / WASM_PAGE;
+    const max = Math.min(opts.maxBytes ?? 0x4000_0000, MAX_MEMORY_BYTES);
+    if (!(max >= initial * WASM_PAGE)) {
+      throw new TsbpfError(
+        "INVALID_OPTION",
+        `option maxBytes: ${opts.maxBytes} is below the ${initial * WASM_PAGE} bytes of the fixed tables and first heap pages`,
+      );
+    }
+    this.maxBytes = Math.floor(max / WASM_PAGE) * WASM_PAGE;
     this.memory = new WebAssembly.Memory({ initial, maximum: this.maxBytes / WASM_PAGE });
     this.buf = this.memory.buffer;
     this._u8 = new Uint8Array(this.buf);
@@ -102,6 +114,32 @@ export class AddressSpace {
     return this.heapTop - HEAP_BASE;
   }
 
+  /** Bytes held outside the linear memory on behalf of this address space (ring buffers). */
+  get externalBytes(): number {
+    return this.external;
+  }
+
+  /**
+   * Counts `bytes` that a map keeps outside the linear memory (a ring buffer's data) against
+   * `maxBytes`; throws a {@link LimitError} `MEMORY_LIMIT` when they do not fit.
+   */
+  reserveExternal(bytes: number, what: string): void {
+    if (this.heapTop + this.external + bytes > this.maxBytes) {
+      throw new LimitError(
+        "MEMORY_LIMIT",
+        `out of memory: ${what} needs ${bytes} bytes, past the address space limit of ${this.maxBytes} bytes (option maxBytes)`,
+        "maxBytes",
+        this.maxBytes,
+      );
+    }
+    this.external += bytes;
+  }
+
+  /** Gives back bytes counted by {@link reserveExternal}. */
+  releaseExternal(bytes: number): void {
+    this.external = Math.max(0, this.external - bytes);
+  }
+
   private refresh(): void {
     this.buf = this.memory.buffer;
     this._u8 = new Uint8Array(this.buf);
@@ -120,16 +158,28 @@ export class AddressSpace {
     }
     const base = this.heapTop;
     const top = base + size;
-    if (top > this.maxBytes) {
-      throw new TsbpfError(
-        "E2BIG",
-        `out of memory: ${size} more bytes would pass the address space limit of ${this.maxBytes} bytes`,
+    if (top + this.external > this.maxBytes) {
+      throw new LimitError(
+        "MEMORY_LIMIT",
+        `out of memory: ${size} more bytes would pass the address space limit of ${this.maxBytes} bytes (option maxBytes)`,
+        "maxBytes",
+        this.maxBytes,
       );
     }
     const have = this._u8.length;
     if (top > have) {
       const grow = Math.max(Math.ceil((top - have) / WASM_PAGE), Math.ceil(have / WASM_PAGE / 4));
-      this.memory.grow(Math.min(grow, (this.maxBytes - have) / WASM_PAGE));
+      try {
+        this.memory.grow(Math.min(grow, (this.maxBytes - have) / WASM_PAGE));
+      } catch (e) {
+        // The host itself is out of memory (the limit was checked above).
+        throw new LimitError(
+          "MEMORY_LIMIT",
+          `out of memory: the host could not grow the linear memory to ${top} bytes (${(e as Error).message})`,
+          "maxBytes",
+          this.maxBytes,
+        );
+      }
       this.refresh();
     }
     this.heapTop = top;

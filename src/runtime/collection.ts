@@ -1,6 +1,6 @@
 import "../vm/index.js";
 import type { CollectionSpec, MapSpec, ProgramSpec } from "../elf/types.js";
-import { MapError, TsbpfError } from "../errors.js";
+import { LimitError, MapError, TsbpfError } from "../errors.js";
 import { HELPERS } from "../helpers/index.js";
 import type { HelperDef } from "../helpers/types.js";
 import { createMap } from "../maps/index.js";
@@ -15,6 +15,7 @@ const BPF_MAP_TYPE_PROG_ARRAY = 3;
 const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
 const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
 const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
+const BPF_MAP_TYPE_RINGBUF = 27;
 const BPF_F_XDP_HAS_FRAGS = 1 << 5;
 
 /** Options of {@link Collection.load}. */
@@ -101,6 +102,15 @@ export class Collection {
       ms.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && ms.maxEntries === 0
         ? { ...ms, maxEntries: m.numCpus }
         : ms;
+    const max = m.limits.maxRingbufBytes;
+    if (ms.type === BPF_MAP_TYPE_RINGBUF && ms.maxEntries > max) {
+      throw new LimitError(
+        "RINGBUF_TOO_LARGE",
+        `map "${ms.name}": ring buffer of ${ms.maxEntries} bytes is over the limit of ${max} bytes (option maxRingbufBytes)`,
+        "maxRingbufBytes",
+        max,
+      );
+    }
     const map = wrap(`map "${ms.name}"`, () => createMap(def, env, m.nextMapHandle()));
     m.addMap(map);
     this.maps.set(ms.name, map);

@@ -1,3 +1,4 @@
+import { TsbpfError } from "../errors.js";
 import type { BpfMap } from "../maps/types.js";
 import type { Collection } from "./collection.js";
 
@@ -26,7 +27,10 @@ export function toHex(bytes: Uint8Array): string {
 export function fromHex(hex: string): Uint8Array {
   const clean = hex.replace(/^0x/i, "").replace(/[\s:]/g, "");
   if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) {
-    throw new Error(`not a hex byte string: "${hex.length > 40 ? hex.slice(0, 40) + "…" : hex}"`);
+    throw new TsbpfError(
+      "EINVAL",
+      `not a hex byte string: "${hex.length > 40 ? hex.slice(0, 40) + "…" : hex}"`,
+    );
   }
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);

@@ -1,3 +1,4 @@
+import { TsbpfError } from "../errors.js";
 import type { Machine } from "./machine.js";
 import type { ExecProgram } from "./program.js";
 
@@ -27,6 +28,12 @@ export const engineFactories = new Map<EngineName, (m: Machine) => Engine>();
 /** Creates engine `name` on machine `m`. */
 export function createEngine(name: EngineName, m: Machine): Engine {
   const f = engineFactories.get(name);
-  if (f === undefined) throw new Error(`engine "${name}" is not available`);
+  if (f === undefined) {
+    const have = [...engineFactories.keys()].join(", ");
+    throw new TsbpfError(
+      "ENOTSUPP",
+      `engine "${String(name)}" is not available (engines: ${have}; the JIT registers itself when src/jit is imported)`,
+    );
+  }
   return f(m);
 }

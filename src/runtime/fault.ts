@@ -41,5 +41,6 @@ export function memoryFault(
     full,
     size,
     write,
+    region,
   );
 }

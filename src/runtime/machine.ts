@@ -5,25 +5,30 @@ import {
   MAP_HANDLE_STRIDE,
   SegmentFlags,
 } from "../memory/layout.js";
-import { MAX_BPF_STACK, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
 import type { BpfMap } from "../maps/types.js";
 import type { HelperDef, HostServices, RunContext } from "../helpers/types.js";
 import type { ExecProgram } from "./program.js";
 import type { TraceSink } from "./trace.js";
-import { TsbpfError } from "../errors.js";
+import { LimitError, TsbpfError } from "../errors.js";
+import {
+  DEFAULT_LIMITS,
+  MAX_RUN_FRAMES,
+  resolveLimits,
+  stackBytes,
+  type LimitOptions,
+  type Limits,
+} from "../limits.js";
 
-/**
- * Frames a run may reach: 8 per program (the verifier's MAX_CALL_FRAMES) for the entry program
- * and each of the 33 tail-call targets, since a tail call made inside a subprogram keeps that
- * subprogram's frame.
- */
-export const MAX_RUN_FRAMES = MAX_CALL_FRAMES * (MAX_TAIL_CALL_CNT + 1);
+export { MAX_RUN_FRAMES };
 
 /** Default instruction budget of one run. */
-export const DEFAULT_INSN_LIMIT = 100_000_000;
+export const DEFAULT_INSN_LIMIT = DEFAULT_LIMITS.insnLimit;
 
-/** Options of a {@link Machine}. */
-export interface MachineOptions extends AddressSpaceOptions {
+/**
+ * Options of a {@link Machine}: the limits of `src/limits.ts` (`insnLimit`, `maxBytes`,
+ * `maxInsns`, `maxMaps`, `maxRingbufBytes`, `maxFrames`, `maxElfBytes`) and more.
+ */
+export interface MachineOptions extends AddressSpaceOptions, LimitOptions {
   /** Instructions one run may execute before it is stopped (default 100M). */
   insnLimit?: number;
   /** Possible CPUs, for per-CPU maps (default 1). */
@@ -64,6 +69,10 @@ export class Machine {
   readonly stackTop: number;
   /** Helpers by Linux id. */
   readonly helpers: (HelperDef | undefined)[] = [];
+  /** The limits this machine enforces (`insnLimit` below is the live budget setting). */
+  readonly limits: Readonly<Limits>;
+  /** Frames a run may reach (`limits.maxFrames`); the stack holds that many 512-byte frames. */
+  readonly maxFrames: number;
   /** Instructions a run may execute. */
   insnLimit: number;
   /** Successful tail calls so far in the current run (one counter for every frame). */
@@ -80,11 +89,13 @@ export class Machine {
   private nextProgId = 1;
 
   constructor(opts: MachineOptions = {}) {
-    this.mem = new AddressSpace(opts);
-    this.insnLimit = opts.insnLimit ?? DEFAULT_INSN_LIMIT;
+    this.limits = Object.freeze(resolveLimits(opts));
+    this.mem = new AddressSpace({ maxBytes: this.limits.maxBytes });
+    this.insnLimit = this.limits.insnLimit;
+    this.maxFrames = this.limits.maxFrames;
     this.numCpus = opts.numCpus ?? 1;
     this.host = { ...defaultHost(), ...opts.host };
-    const bytes = MAX_RUN_FRAMES * MAX_BPF_STACK;
+    const bytes = stackBytes(this.maxFrames);
     this.stack = this.mem.mapRegion("stack", bytes, SegmentFlags.WRITABLE | SegmentFlags.STACK);
     this.stackTop = this.stack.base + bytes;
   }
@@ -96,6 +107,15 @@ export class Machine {
 
   /** Reserves the handle of the next map; pass it to the map's constructor, then {@link addMap}. */
   nextMapHandle(): number {
+    const max = this.limits.maxMaps;
+    if (this.maps.length >= max) {
+      throw new LimitError(
+        "TOO_MANY_MAPS",
+        `too many maps: the limit is ${max} (option maxMaps)`,
+        "maxMaps",
+        max,
+      );
+    }
     const handle = MAP_HANDLE_BASE + this.maps.length * MAP_HANDLE_STRIDE;
     if (handle >= MAP_HANDLE_END) {
       throw new TsbpfError("E2BIG", `too many maps (limit ${this.maps.length})`);

@@ -59,6 +59,7 @@ export function prepareProgram(
 ): ExecProgram {
   const insns = decodeProgram(input.insns);
   validateProgram(insns, {
+    maxInsns: m.limits.maxInsns,
     allowCallx: opts.allowCallx ?? true,
     helperExists: (id: number) => id === BPF_FUNC_tail_call || m.helpers[id] !== undefined,
   });

@@ -1,10 +1,10 @@
-import { BudgetError, RuntimeFault } from "../errors.js";
+import { BudgetError, RuntimeFault, TsbpfError } from "../errors.js";
 import { memoryFault } from "../runtime/fault.js";
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from "../isa/opcodes.js";
 import type { HelperEnv, HostServices, RunContext } from "../helpers/types.js";
 import type { BpfMap } from "../maps/types.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
-import { MAX_RUN_FRAMES, type Machine } from "../runtime/machine.js";
+import type { Machine } from "../runtime/machine.js";
 import { funcAt, type ExecProgram } from "../runtime/program.js";
 import { tailCall } from "../runtime/tail-call.js";
 import { hex64 } from "../runtime/trace.js";
@@ -37,13 +37,22 @@ export class Interpreter implements HelperEnv {
   private prog: ExecProgram | null = null;
   private depth = 0;
   private left = 0;
-  private readonly retPc = new Int32Array(MAX_RUN_FRAMES + 1);
-  private readonly retBase = new Int32Array(MAX_RUN_FRAMES + 1);
-  private readonly retProg: (ExecProgram | null)[] = new Array(MAX_RUN_FRAMES + 1).fill(null);
-  private readonly saved = new Int32Array((MAX_RUN_FRAMES + 1) * 8);
+  // Frame records, one per frame a run may reach (the machine's maxFrames).
+  private readonly maxFrames: number;
+  private readonly retPc: Int32Array;
+  private readonly retBase: Int32Array;
+  private readonly retProg: (ExecProgram | null)[];
+  private readonly saved: Int32Array;
   private readonly slot = new Int32Array(2);
 
-  constructor(readonly machine: Machine) {}
+  constructor(readonly machine: Machine) {
+    const n = machine.maxFrames + 1;
+    this.maxFrames = machine.maxFrames;
+    this.retPc = new Int32Array(n);
+    this.retBase = new Int32Array(n);
+    this.retProg = new Array<ExecProgram | null>(n).fill(null);
+    this.saved = new Int32Array(n * 8);
+  }
 
   get mem() {
     return this.machine.mem;
@@ -90,8 +99,12 @@ export class Interpreter implements HelperEnv {
       );
     }
     const depth = this.depth + 1;
-    if (depth >= MAX_RUN_FRAMES) {
-      throw new RuntimeFault(`call depth limit of ${MAX_RUN_FRAMES} frames reached`, this.pc);
+    if (depth >= this.maxFrames) {
+      throw new RuntimeFault(
+        `call depth limit of ${this.maxFrames} frames reached (option maxFrames)`,
+        this.pc,
+        "FRAME_LIMIT",
+      );
     }
     const regs = this.regs;
     const keep = regs.slice();
@@ -100,7 +113,20 @@ export class Interpreter implements HelperEnv {
       regs[2 + 2 * a] = a < args.length ? args[a][0] : 0;
       regs[3 + 2 * a] = a < args.length ? args[a][1] : 0;
     }
-    this.exec(prog, target, depth);
+    try {
+      this.exec(prog, target, depth);
+    } catch (e) {
+      // Callbacks nest on the JavaScript stack: if it runs out first (a small stack, a large
+      // maxFrames), the run stops with the frame limit's error, not a RangeError.
+      if (e instanceof RangeError && !(e instanceof TsbpfError)) {
+        throw new RuntimeFault(
+          `nested callbacks exhausted the JavaScript stack at frame ${depth}`,
+          pc,
+          "FRAME_LIMIT",
+        );
+      }
+      throw e;
+    }
     const r0: [number, number] = [regs[0], regs[1]];
     regs.set(keep);
     this.prog = prog;
@@ -872,11 +898,12 @@ export class Interpreter implements HelperEnv {
           else throw new RuntimeFault(`kfunc calls are not supported (btf id ${immA[i]})`, i);
           if (target >= 0) {
             // bpf-to-bpf call: a new frame; r6-r9 and r10 are restored at its exit
-            if (depth + 1 - base >= MAX_CALL_FRAMES || depth + 1 >= MAX_RUN_FRAMES) {
-              throw new RuntimeFault(
-                `call to ${funcAt(p, target).name}: more than ${MAX_CALL_FRAMES} frames in one program`,
-                i,
-              );
+            if (depth + 1 - base >= MAX_CALL_FRAMES || depth + 1 >= this.maxFrames) {
+              const why =
+                depth + 1 - base >= MAX_CALL_FRAMES
+                  ? `more than ${MAX_CALL_FRAMES} frames in one program`
+                  : `call depth limit of ${this.maxFrames} frames reached (option maxFrames)`;
+              throw new RuntimeFault(`call to ${funcAt(p, target).name}: ${why}`, i, "FRAME_LIMIT");
             }
             this.retPc[depth] = pc;
             this.retBase[depth] = base;
