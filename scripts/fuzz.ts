@@ -56,11 +56,12 @@ interface FailureMsg {
   description: string;
   files: Record<string, number[]>;
 }
-interface DoneMsg {
-  type: "done";
+/** Outcome counts since the last such message (sent every 256 inputs and at the end). */
+interface StatsMsg {
+  type: "stats";
   stats: [string, number][];
 }
-type Msg = FailureMsg | DoneMsg;
+type Msg = FailureMsg | StatsMsg;
 
 // ---- worker -----------------------------------------------------------------------------------
 
@@ -71,7 +72,12 @@ async function work(job: Job): Promise<void> {
   const arb = t.arb();
   const stats = new Map<string, number>();
   const post = (m: Msg): void => parentPort?.postMessage(m);
+  const flush = (): void => {
+    post({ type: "stats", stats: [...stats.entries()] });
+    stats.clear();
+  };
   for (let i = job.from; i < job.to; i++) {
+    if ((i - job.from) % 256 === 255) flush();
     Atomics.store(progress, 0, i);
     let failure: unknown;
     const r = fc.check(
@@ -102,7 +108,7 @@ async function work(job: Job): Promise<void> {
     }
   }
   Atomics.store(progress, 0, -1);
-  post({ type: "done", stats: [...stats.entries()] });
+  flush();
 }
 
 if (!isMainThread) await work(workerData as Job);
@@ -223,6 +229,8 @@ async function runTarget(
     };
     const worker = startWorker(job);
     const outcome = await new Promise<{ next: number }>((resolve) => {
+      // Where to go on when the worker exits: past a hung input, or the end of the range.
+      let next = to;
       let last = -2;
       let since = performance.now();
       let lastReport = performance.now();
@@ -235,7 +243,8 @@ async function runTarget(
         } else if (i >= 0 && now - since > o.timeMs) {
           clearInterval(timer);
           record(i, "timeout", `no result after ${o.timeMs} ms`);
-          void worker.terminate().then(() => resolve({ next: i + 1 }));
+          next = i + 1;
+          void worker.terminate();
           return;
         }
         if (!o.quiet && now - lastReport > 10_000 && i >= 0) {
@@ -280,7 +289,7 @@ async function runTarget(
       });
       worker.on("exit", () => {
         clearInterval(timer);
-        resolve({ next: to });
+        resolve({ next });
       });
     });
     from = outcome.next;

@@ -4,6 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../src/errors.js";
+import "../src/jit/index.js";
 import { execRaw } from "../src/index.js";
 import { memArbitrary, rawBytecodeArb, structuredBytecodeArb } from "./fuzz/bytecode.js";
 import { DEFAULT_BOUNDS, fuzzBytecode, type Stats } from "./fuzz/harness.js";
@@ -32,6 +33,18 @@ describe("fuzz: random bytecode", () => {
     const ran = ["exec:ok", "exec:MEMORY_ACCESS", "exec:BUDGET_EXCEEDED", "exec:HELPER"];
     const n = ran.reduce((a, k) => a + (stats.get(k) ?? 0), 0);
     expect(n).toBeGreaterThan(300);
+  });
+
+  it("structured random instructions on the JIT: a result or a typed error", () => {
+    const stats: Stats = new Map();
+    const jit = { ...DEFAULT_BOUNDS, engine: "jit" as const };
+    fc.assert(
+      fc.property(structuredBytecodeArb(), memArbitrary, (code, mem) =>
+        fuzzBytecode(code, mem, jit, stats),
+      ),
+      { numRuns: 400, seed: 0x717 },
+    );
+    expect(stats.get("exec:ok") ?? 0).toBeGreaterThan(50);
   });
 
   it("refuses a program whose size is not a multiple of 8 with a ValidationError", () => {

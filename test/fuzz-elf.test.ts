@@ -3,6 +3,7 @@
 // a typed error; never another exception, a hang or unbounded memory. See test/fuzz/.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import "../src/jit/index.js";
 import { seeds } from "./fuzz/corpus.js";
 import { DEFAULT_BOUNDS, FUZZ_PACKETS, fuzzObject, type Stats } from "./fuzz/harness.js";
 import { applyMutations } from "./fuzz/mutate.js";
@@ -22,6 +23,16 @@ describe("fuzz: mutated objects", () => {
     expect(stats.get("run:ok") ?? 0).toBeGreaterThan(500);
     const codes = [...stats.keys()].filter((k) => k.startsWith("load:") && k !== "load:ok");
     expect(codes.length).toBeGreaterThan(10);
+  });
+
+  it("load and run on the JIT, or fail with a typed error", () => {
+    const stats: Stats = new Map();
+    const jit = { ...DEFAULT_BOUNDS, engine: "jit" as const };
+    fc.assert(
+      fc.property(elf.arb(), (input) => elf.check(input, jit, stats)),
+      { numRuns: 400, seed: 0x3e1f },
+    );
+    expect(stats.get("run:ok") ?? 0).toBeGreaterThan(100);
   });
 
   it("survive every header, section header, symbol and BTF header field set to extremes", () => {

@@ -5,7 +5,7 @@
  * packet and maps. Also replays every shrunk mismatch saved in test/fuzz-kernel/regressions/
  * against the kernel output recorded with it, so that part runs without a kernel.
  *
- * TSBPF_FUZZ_COUNT and TSBPF_FUZZ_SEED change the size and seed of the kernel run (default 2000
+ * TSBPF_FUZZ_COUNT and TSBPF_FUZZ_SEED change the size and seed of the kernel run (default 3000
  * programs, seed "ci"); `npx tsx scripts/fuzz-kernel.ts` runs long campaigns.
  */
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ const avail = kernelAvailable();
 if (!avail.ok) console.warn(`kernel differential fuzzing skipped: ${avail.reason}`);
 
 const engines = await fuzzEngines();
-const COUNT = Number(process.env.TSBPF_FUZZ_COUNT ?? 2000);
+const COUNT = Number(process.env.TSBPF_FUZZ_COUNT ?? 3000);
 const SEED = process.env.TSBPF_FUZZ_SEED ?? "ci";
 const BATCH = 500;
 

@@ -77,7 +77,7 @@ function buildProgram(steps: Step[], state: CliState): Command {
     .option("--ctx <hex>", "context bytes in hex (ctx_in)")
     .option("--repeat <n>", "runs; duration is the mean", count("--repeat"), 1)
     .addOption(
-      new Option("--engine <engine>", "engine").choices([...engines, "kernel"]).default("interp"),
+      new Option("--engine <engine>", "engine").choices([...engines, "kernel"]).default("jit"),
     )
     .option("--trace", "show programs entered, calls, returns, tail calls and helpers")
     .option("--json", "print one JSON object (retval, duration_ns, data_out, maps)")
@@ -103,7 +103,7 @@ function buildProgram(steps: Step[], state: CliState): Command {
     .argument("<capture>", "pcap or pcapng file (Ethernet)")
     .option("--prog <name>", "program to run (default: the first)")
     .option("--ctx <hex>", "context bytes in hex (ctx_in) for every run")
-    .addOption(new Option("--engine <engine>", "engine").choices(engines).default("interp"))
+    .addOption(new Option("--engine <engine>", "engine").choices(engines).default("jit"))
     .option("--json", 'NDJSON: {"type": "packet"|"printk"|"ringbuf"|"summary", "data": …} lines')
     .option("-q, --quiet", "only the summary")
     .option("--limit <n>", "run at most N packets", count("--limit"))
@@ -126,7 +126,7 @@ function buildProgram(steps: Step[], state: CliState): Command {
     .description("run raw instructions: r1 = a copy of --mem, r2 = its length; prints r0")
     .argument("<prog>", "raw little-endian instructions")
     .option("--mem <hex>", "memory bytes in hex")
-    .addOption(new Option("--engine <engine>", "engine").choices(engines).default("interp"))
+    .addOption(new Option("--engine <engine>", "engine").choices(engines).default("jit"))
     .option("--json", 'print {"r0": "0x…"}')
     .on("option:json", () => (state.json = true))
     .action(async (file: string, opts) => {
@@ -137,7 +137,7 @@ function buildProgram(steps: Step[], state: CliState): Command {
     .command("conformance")
     .description("run bpf_conformance test files")
     .argument("<files...>", "test files (.data)")
-    .addOption(new Option("--engine <engine>", "engine").choices(engines).default("interp"))
+    .addOption(new Option("--engine <engine>", "engine").choices(engines).default("jit"))
     .action(async (files: string[], opts) => {
       state.code = await conformanceCommand(files, opts);
     });

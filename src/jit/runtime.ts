@@ -20,11 +20,12 @@ import {
   callbackDepthFault,
   callDepthFault,
   callxFault,
+  jsStackFault,
   kfuncFault,
   unknownHelperFault,
   unsupportedOpcodeFault,
 } from "../runtime/run-errors.js";
-import { funcAt, type ExecProgram } from "../runtime/program.js";
+import { funcAt, progId, type ExecProgram } from "../runtime/program.js";
 import { tailCall } from "../runtime/tail-call.js";
 import { hex64 } from "../runtime/trace.js";
 import { ProgArrayMap } from "../maps/prog-array.js";
@@ -223,7 +224,14 @@ export class JitRuntime implements HelperEnv {
     const keepIo = this.helperIo.slice();
     const pc = this.pc;
     const a = (k: number, h: number) => (k < args.length ? args[k][h] : 0);
-    const lo = this.invoke(idx, a(0, 0), a(0, 1), a(1, 0), a(1, 1), a(2, 0), a(2, 1), a(3, 0), a(3, 1), a(4, 0), a(4, 1), depth, depth); // prettier-ignore
+    let lo: number;
+    try {
+      lo = this.invoke(idx, a(0, 0), a(0, 1), a(1, 0), a(1, 1), a(2, 0), a(2, 1), a(3, 0), a(3, 1), a(4, 0), a(4, 1), depth, depth); // prettier-ignore
+    } catch (e) {
+      // callbacks nest on the native stack: if it runs out first, stop with the frame limit
+      if (e instanceof RangeError && !(e instanceof TsbpfError)) throw jsStackFault(depth, this.pc);
+      throw e;
+    }
     const v = this.regs();
     const hi = v[V_RESULT_HI];
     v.set(keep);
@@ -438,11 +446,6 @@ export class JitRuntime implements HelperEnv {
     this.machine.trace?.({ kind: "call", prog: prog.name, pc, target: funcAt(prog, target).name, depth }); // prettier-ignore
     this.shadow.push({ prog, pc, depth });
   }
-}
-
-/** A program's id, as prog_array slot mirrors hold it. */
-function progId(p: ExecProgram): number {
-  return p.id;
 }
 
 /** The error of an instruction the engines cannot run. */

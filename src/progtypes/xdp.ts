@@ -43,7 +43,9 @@ export const xdpModel: ContextModel = {
         "EINVAL",
       );
     let metaLen = 0;
+    // the program always sees the loopback device; ctx_out gives back what ctx_in said (0 too)
     const ingress = LOOPBACK_IFINDEX;
+    let ingressOut = LOOPBACK_IFINDEX;
     let rxQueue = 0;
     if (input.ctx !== undefined && input.ctx.length > 0) {
       const c = new Uint8Array(XDP_MD_SIZE);
@@ -74,6 +76,7 @@ export const xdpModel: ContextModel = {
           "ENODEV",
         );
       }
+      ingressOut = dv.getUint32(12, true);
       rxQueue = dv.getUint32(16, true);
       if (rxQueue !== 0)
         throw new TestRunError(`ctx_in: rx queue ${rxQueue} does not exist`, "EINVAL");
@@ -111,7 +114,7 @@ export const xdpModel: ContextModel = {
         const dv = new DataView(out.buffer);
         dv.setUint32(0, packet.data - packet.dataMeta, true);
         dv.setUint32(4, packet.dataEnd - packet.dataMeta, true);
-        dv.setUint32(12, ingress, true);
+        dv.setUint32(12, ingressOut, true);
         dv.setUint32(16, rxQueue, true);
         return { data: mem.read(packet.dataMeta, packet.dataEnd - packet.dataMeta), ctx: out };
       },

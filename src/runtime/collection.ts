@@ -1,15 +1,16 @@
 import "../vm/index.js";
+import "../jit/index.js";
 import type { CollectionSpec, MapSpec, ProgramSpec } from "../elf/types.js";
 import { LimitError, MapError, TsbpfError } from "../errors.js";
 import { HELPERS } from "../helpers/index.js";
 import type { HelperDef } from "../helpers/types.js";
-import { createMap } from "../maps/index.js";
+import { createMap, ProgArrayMap as ProgArrayClass } from "../maps/index.js";
 import type { BpfMap, MapEnv } from "../maps/types.js";
-import { createEngine, type Engine, type EngineName } from "./engine.js";
+import { createEngine, defaultEngine, type Engine, type EngineName } from "./engine.js";
 import { Machine, type MachineOptions } from "./machine.js";
 import { prepareProgram } from "./prepare.js";
 import { Program } from "./program-handle.js";
-import type { ExecProgram } from "./program.js";
+import { progId, type ExecProgram } from "./program.js";
 
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
 const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
@@ -20,7 +21,7 @@ const BPF_F_XDP_HAS_FRAGS = 1 << 5;
 
 /** Options of {@link Collection.load}. */
 export interface CollectionOptions extends MachineOptions {
-  /** Engine that runs the programs (default "interp"). */
+  /** Engine that runs the programs (default: the JIT where it can run, see defaultEngine). */
   engine?: EngineName;
   /** Extra helpers, or replacements of built-in ones, by Linux id. */
   helpers?: HelperDef[];
@@ -68,7 +69,7 @@ export class Collection {
     this.machine = new Machine(opts);
     for (const h of HELPERS) this.machine.registerHelper(h);
     for (const h of opts.helpers ?? []) this.machine.registerHelper(h);
-    this.engine = createEngine(opts.engine ?? "interp", this.machine);
+    this.engine = createEngine(opts.engine ?? defaultEngine(), this.machine);
   }
 
   /** Creates the maps and loads the programs of `spec`. */
@@ -112,6 +113,7 @@ export class Collection {
       );
     }
     const map = wrap(`map "${ms.name}"`, () => createMap(def, env, m.nextMapHandle()));
+    if (map instanceof ProgArrayClass) (map as ProgArrayClass<ExecProgram>).idOf = progId;
     m.addMap(map);
     this.maps.set(ms.name, map);
     if (ms.initialValue !== undefined) {

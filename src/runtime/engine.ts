@@ -37,3 +37,16 @@ export function createEngine(name: EngineName, m: Machine): Engine {
   }
   return f(m);
 }
+
+/**
+ * The engine used when none is named: the WebAssembly JIT where it is registered and
+ * WebAssembly can be compiled synchronously (Node, workers), else the interpreter. Browser main
+ * threads refuse synchronous compiles of modules over 4 KiB, so there the interpreter is the
+ * default (ask for "jit" after `prepareAsync`, see src/jit).
+ */
+export function defaultEngine(): EngineName {
+  const mainThread = typeof (globalThis as { window?: unknown }).window !== "undefined";
+  return engineFactories.has("jit") && typeof WebAssembly === "object" && !mainThread
+    ? "jit"
+    : "interp";
+}

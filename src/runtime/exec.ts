@@ -1,13 +1,14 @@
 import "../vm/index.js";
+import "../jit/index.js";
 import { SegmentFlags } from "../memory/layout.js";
 import { HELPERS } from "../helpers/index.js";
-import { createEngine, type EngineName } from "./engine.js";
+import { createEngine, defaultEngine, type EngineName } from "./engine.js";
 import { Machine, type MachineOptions } from "./machine.js";
 import { prepareProgram } from "./prepare.js";
 
 /** Options of {@link execRaw}. */
 export interface ExecOptions extends MachineOptions {
-  /** Engine (default "interp"). */
+  /** Engine (default: {@link defaultEngine}). */
   engine?: EngineName;
   /** Called once the program has loaded (validated), before it runs. */
   onLoaded?: () => void;
@@ -28,7 +29,7 @@ export function execRaw(code: Uint8Array, mem?: Uint8Array, opts: ExecOptions = 
     m.mem.write(seg.base, mem);
     addr = seg.base;
   }
-  const engine = createEngine(opts.engine ?? "interp", m);
+  const engine = createEngine(opts.engine ?? defaultEngine(), m);
   const [lo, hi] = engine.run(prog, addr, 0, mem?.length ?? 0, 0);
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }

@@ -59,3 +59,8 @@ export function funcAt(prog: ExecProgram, pc: number): FuncInfo {
   }
   return best;
 }
+
+/** A program's id, as prog_array slots report it (Linux's lookup returns the program id). */
+export function progId(p: ExecProgram): number {
+  return p.id;
+}

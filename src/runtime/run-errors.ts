@@ -88,3 +88,12 @@ export function atomicFault(imm: number, is64: boolean): RuntimeFault {
   if (imm === 0x100) return new RuntimeFault("load-acquire is not a 32-bit store", -1);
   return new RuntimeFault(`unknown atomic operation 0x${(imm & ~1).toString(16)}`, -1);
 }
+
+/** Nested callbacks ran out of JavaScript (native) stack before the frame limit. */
+export function jsStackFault(depth: number, pc: number): RuntimeFault {
+  return new RuntimeFault(
+    `nested callbacks exhausted the JavaScript stack at frame ${depth}`,
+    pc,
+    "FRAME_LIMIT",
+  );
+}

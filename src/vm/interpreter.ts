@@ -1,6 +1,18 @@
-import { BudgetError, RuntimeFault, TsbpfError } from "../errors.js";
+import { TsbpfError } from "../errors.js";
 import { memoryFault } from "../runtime/fault.js";
-import { MAX_BPF_STACK, MAX_CALL_FRAMES } from "../isa/opcodes.js";
+import {
+  budgetError,
+  callAllowed,
+  callbackAddressFault,
+  callbackDepthFault,
+  callDepthFault,
+  callxFault,
+  jsStackFault,
+  kfuncFault,
+  unknownHelperFault,
+  unsupportedOpcodeFault,
+} from "../runtime/run-errors.js";
+import { MAX_BPF_STACK } from "../isa/opcodes.js";
 import type { HelperEnv, HostServices, RunContext } from "../helpers/types.js";
 import type { BpfMap } from "../maps/types.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
@@ -93,18 +105,11 @@ export class Interpreter implements HelperEnv {
     const prog = this.prog;
     const target = (funcAddr - FUNC_ADDR_BASE) / 8;
     if (prog === null || !Number.isInteger(target) || target < 0 || target >= prog.insns.length) {
-      throw new RuntimeFault(
-        `callback address 0x${funcAddr.toString(16)} is not a function`,
-        this.pc,
-      );
+      throw callbackAddressFault(funcAddr, this.pc);
     }
     const depth = this.depth + 1;
     if (depth >= this.maxFrames) {
-      throw new RuntimeFault(
-        `call depth limit of ${this.maxFrames} frames reached (option maxFrames)`,
-        this.pc,
-        "FRAME_LIMIT",
-      );
+      throw callbackDepthFault(this.pc, this.maxFrames);
     }
     const regs = this.regs;
     const keep = regs.slice();
@@ -119,11 +124,7 @@ export class Interpreter implements HelperEnv {
       // Callbacks nest on the JavaScript stack: if it runs out first (a small stack, a large
       // maxFrames), the run stops with the frame limit's error, not a RangeError.
       if (e instanceof RangeError && !(e instanceof TsbpfError)) {
-        throw new RuntimeFault(
-          `nested callbacks exhausted the JavaScript stack at frame ${depth}`,
-          pc,
-          "FRAME_LIMIT",
-        );
+        throw jsStackFault(depth, pc);
       }
       throw e;
     }
@@ -210,10 +211,7 @@ export class Interpreter implements HelperEnv {
       pc = i + 1;
       if (--left < 0) {
         this.left = 0;
-        throw new BudgetError(
-          `pc ${i} in ${funcAt(p, i).name}: instruction budget of ${m.insnLimit} exhausted (runaway loop?)`,
-          i,
-        );
+        throw budgetError(m, p, i);
       }
       const w = ins[i];
       const d = (w >> 7) & 0x1e;
@@ -892,18 +890,14 @@ export class Interpreter implements HelperEnv {
             if (vhi === 0 && vlo >= FUNC_ADDR_BASE && Number.isInteger(t) && t < p.insns.length) {
               target = t;
             } else if (vhi === 0 && m.helpers[vlo] !== undefined) helperId = vlo;
-            else throw new RuntimeFault(`callx to ${hex64(vlo, vhi)}: not a function or helper`, i);
+            else throw callxFault(vlo, vhi, i);
           } else if (((w >> 12) & 0xf) === 1) target = pc + immA[i];
           else if (((w >> 12) & 0xf) === 0) helperId = immA[i];
-          else throw new RuntimeFault(`kfunc calls are not supported (btf id ${immA[i]})`, i);
+          else throw kfuncFault(immA[i], i);
           if (target >= 0) {
             // bpf-to-bpf call: a new frame; r6-r9 and r10 are restored at its exit
-            if (depth + 1 - base >= MAX_CALL_FRAMES || depth + 1 >= this.maxFrames) {
-              const why =
-                depth + 1 - base >= MAX_CALL_FRAMES
-                  ? `more than ${MAX_CALL_FRAMES} frames in one program`
-                  : `call depth limit of ${this.maxFrames} frames reached (option maxFrames)`;
-              throw new RuntimeFault(`call to ${funcAt(p, target).name}: ${why}`, i, "FRAME_LIMIT");
+            if (!callAllowed(depth, base, this.maxFrames)) {
+              throw callDepthFault(p, i, target, depth, base, this.maxFrames);
             }
             this.retPc[depth] = pc;
             this.retBase[depth] = base;
@@ -936,7 +930,7 @@ export class Interpreter implements HelperEnv {
             break;
           }
           const h = m.helpers[helperId];
-          if (h === undefined) throw new RuntimeFault(`unknown helper ${helperId}`, i);
+          if (h === undefined) throw unknownHelperFault(helperId, i);
           m.trace?.({ kind: "helper", prog: p.name, pc: i, id: helperId, name: h.name });
           this.left = left;
           h.fn(this, regs);
@@ -983,7 +977,7 @@ export class Interpreter implements HelperEnv {
           break;
         }
         default:
-          throw new RuntimeFault(`unsupported opcode 0x${(w & 0xff).toString(16)}`, i);
+          throw unsupportedOpcodeFault(w, i);
       }
     }
   }

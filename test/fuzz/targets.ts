@@ -258,10 +258,12 @@ const packetTarget: Target<PacketInput> = {
 const mapsTarget: Target<MapOp[]> = {
   name: "maps",
   arb: () => mapOpsArb,
-  check: (ops, bounds) => {
+  check: (ops, bounds, stats) => {
     const t0 = performance.now();
     checkMapOps(ops, bounds.engine);
     checkBounds("maps", t0, bounds);
+    stats?.set("maps:ok", (stats.get("maps:ok") ?? 0) + 1);
+    stats?.set("maps:ops", (stats.get("maps:ops") ?? 0) + ops.length);
   },
   files: (ops) => ({
     ".maps.json": utf8(
