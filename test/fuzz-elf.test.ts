@@ -16,7 +16,7 @@ describe("fuzz: mutated objects", () => {
     const stats: Stats = new Map();
     fc.assert(
       fc.property(elf.arb(), (input) => elf.check(input, DEFAULT_BOUNDS, stats)),
-      { numRuns: 1500, seed: 0x7b9f },
+      { numRuns: 1200, seed: 0x7b9f },
     );
     // The mutants reach every stage: some load and run, and failures come from many checks.
     expect(stats.get("load:ok") ?? 0).toBeGreaterThan(200);

@@ -4,11 +4,11 @@
  *
  * - Values live in the shared linear memory ({@link SlotPool}), allocated as entries arrive.
  *   A value pointer returned by a lookup stays valid, and writes through it are seen by host
- *   lookups, while the entry exists; deleting the entry makes its slot inaccessible.
- * - Updating an existing key overwrites its value **in place** (tsbpf's choice: the kernel
- *   instead links a new element for non-per-CPU hash maps and the old value stays readable until
- *   the RCU grace period ends; per-CPU maps update in place in the kernel too). A pointer held
- *   across an update therefore sees the new value.
+ *   lookups, while the entry exists.
+ * - As in the kernel, updating an existing key of a (non-per-CPU) hash or LRU map links a new
+ *   element, and a deleted or replaced element's value is freed only when the run ends (the RCU
+ *   grace period, `MapEnv.defer`): a pointer the program still holds stays readable for the
+ *   rest of the run and writes through it are lost. Per-CPU maps update in place, as in Linux.
  * - Flags: anything but `BPF_ANY`/`BPF_NOEXIST`/`BPF_EXIST` is -EINVAL (`BPF_F_LOCK` too: tsbpf
  *   knows no `bpf_spin_lock` in values); `BPF_NOEXIST` on an existing key is -EEXIST,
  *   `BPF_EXIST` on a missing key -ENOENT; a new key in a full map is -E2BIG.
@@ -170,7 +170,15 @@ export class HashMap extends BaseMap {
       if (flags === BPF_NOEXIST) return -EEXIST;
       this.touch(old);
       this.created = false;
-      return old;
+      if (this.percpu) return old; // per-CPU values are updated in place, as in Linux
+      // Linux links a new element and frees the old one after the run: a pointer to the old
+      // value stays readable, and writes through it are lost
+      const slot = allocOrNull(this.pool);
+      if (slot === null) return -ENOMEM;
+      const e: HashEntry = { id, key: old.key, slot };
+      this.index.set(id, e);
+      this.retire(old.slot);
+      return e;
     }
     if (flags === BPF_EXIST) return -ENOENT;
     if (this.index.size >= this.capacity) {
@@ -191,8 +199,15 @@ export class HashMap extends BaseMap {
     const e = this.index.get(id);
     if (e === undefined) return -ENOENT;
     this.index.delete(id);
-    this.pool.release(e.slot);
+    this.retire(e.slot);
     return 0;
+  }
+
+  /** Frees a value slot once the current run is over (at once outside runs). */
+  private retire(slot: Slot): void {
+    const release = () => this.pool.release(slot);
+    if (this.env.defer) this.env.defer(release);
+    else release();
   }
 
   /** Called when a program looks up or anyone updates an entry (LRU bookkeeping). */

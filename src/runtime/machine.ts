@@ -100,6 +100,31 @@ export class Machine {
     this.stackTop = this.stack.base + bytes;
   }
 
+  /** Whether a program is running (between {@link beginRun} and {@link endRun}). */
+  private running = false;
+  private readonly deferred: (() => void)[] = [];
+
+  /**
+   * Runs `task` after the current run (Linux's RCU grace period), or now outside runs. Maps
+   * free deleted or replaced values this way.
+   */
+  defer(task: () => void): void {
+    if (this.running) this.deferred.push(task);
+    else task();
+  }
+
+  /** Marks the start of a run. */
+  beginRun(): void {
+    this.running = true;
+  }
+
+  /** Marks the end of a run and runs the tasks deferred during it. */
+  endRun(): void {
+    this.running = false;
+    const tasks = this.deferred.splice(0);
+    for (const t of tasks) t();
+  }
+
   /** Registers (or replaces) a helper. */
   registerHelper(def: HelperDef): void {
     this.helpers[def.id] = def;

@@ -69,7 +69,12 @@ export class Program {
     const t0 = now();
     try {
       for (let i = 0; i < repeat; i++) {
-        [lo, hi] = engine.run(this.exec, ctx.ctxAddr, 0);
+        m.beginRun();
+        try {
+          [lo, hi] = engine.run(this.exec, ctx.ctxAddr, 0);
+        } finally {
+          m.endRun();
+        }
       }
     } finally {
       m.trace = null;
