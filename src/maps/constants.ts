@@ -3,76 +3,44 @@
  * update flags, and the ring buffer / perf event constants.
  */
 
-/** `enum bpf_map_type`: every Linux map type number, including those tsbpf does not run. */
-export const BPF_MAP_TYPE_UNSPEC = 0;
-/** Hash table. */
-export const BPF_MAP_TYPE_HASH = 1;
-/** Array indexed by a u32. */
-export const BPF_MAP_TYPE_ARRAY = 2;
-/** Program array for `bpf_tail_call`. */
-export const BPF_MAP_TYPE_PROG_ARRAY = 3;
-/** Perf event output buffers, one per CPU. */
-export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
-/** Hash table with one value per CPU. */
-export const BPF_MAP_TYPE_PERCPU_HASH = 5;
-/** Array with one value per CPU. */
-export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
-/** Stack traces (`bpf_get_stackid`). */
-export const BPF_MAP_TYPE_STACK_TRACE = 7;
-/** cgroup array. */
-export const BPF_MAP_TYPE_CGROUP_ARRAY = 8;
-/** Hash table that evicts its least recently used entries. */
-export const BPF_MAP_TYPE_LRU_HASH = 9;
-/** LRU hash table with one value per CPU. */
-export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
-/** Longest-prefix-match trie. */
-export const BPF_MAP_TYPE_LPM_TRIE = 11;
-/** Array whose values are maps. */
-export const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
-/** Hash table whose values are maps. */
-export const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
-/** Device map (XDP redirect). */
-export const BPF_MAP_TYPE_DEVMAP = 14;
-/** Socket map. */
-export const BPF_MAP_TYPE_SOCKMAP = 15;
-/** CPU map (XDP redirect). */
-export const BPF_MAP_TYPE_CPUMAP = 16;
-/** AF_XDP socket map. */
-export const BPF_MAP_TYPE_XSKMAP = 17;
-/** Socket hash. */
-export const BPF_MAP_TYPE_SOCKHASH = 18;
-/** cgroup storage (deprecated). */
-export const BPF_MAP_TYPE_CGROUP_STORAGE = 19;
-/** SO_REUSEPORT socket array. */
-export const BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20;
-/** Per-CPU cgroup storage. */
-export const BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21;
-/** FIFO queue. */
-export const BPF_MAP_TYPE_QUEUE = 22;
-/** LIFO stack. */
-export const BPF_MAP_TYPE_STACK = 23;
-/** Socket local storage. */
-export const BPF_MAP_TYPE_SK_STORAGE = 24;
-/** Device hash (XDP redirect). */
-export const BPF_MAP_TYPE_DEVMAP_HASH = 25;
-/** struct_ops. */
-export const BPF_MAP_TYPE_STRUCT_OPS = 26;
-/** Kernel-to-user ring buffer. */
-export const BPF_MAP_TYPE_RINGBUF = 27;
-/** Inode local storage. */
-export const BPF_MAP_TYPE_INODE_STORAGE = 28;
-/** Task local storage. */
-export const BPF_MAP_TYPE_TASK_STORAGE = 29;
-/** Bloom filter. */
-export const BPF_MAP_TYPE_BLOOM_FILTER = 30;
-/** User-to-kernel ring buffer. */
-export const BPF_MAP_TYPE_USER_RINGBUF = 31;
-/** cgroup local storage. */
-export const BPF_MAP_TYPE_CGRP_STORAGE = 32;
-/** Arena. */
-export const BPF_MAP_TYPE_ARENA = 33;
-/** Instruction array. */
-export const BPF_MAP_TYPE_INSN_ARRAY = 34;
+/** `enum bpf_map_type`: the Linux map type numbers (one list, in src/elf/constants.ts). */
+export {
+  BPF_MAP_TYPE_UNSPEC,
+  BPF_MAP_TYPE_HASH,
+  BPF_MAP_TYPE_ARRAY,
+  BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_TYPE_PERCPU_ARRAY,
+  BPF_MAP_TYPE_STACK_TRACE,
+  BPF_MAP_TYPE_CGROUP_ARRAY,
+  BPF_MAP_TYPE_LRU_HASH,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH,
+  BPF_MAP_TYPE_LPM_TRIE,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS,
+  BPF_MAP_TYPE_HASH_OF_MAPS,
+  BPF_MAP_TYPE_DEVMAP,
+  BPF_MAP_TYPE_SOCKMAP,
+  BPF_MAP_TYPE_CPUMAP,
+  BPF_MAP_TYPE_XSKMAP,
+  BPF_MAP_TYPE_SOCKHASH,
+  BPF_MAP_TYPE_CGROUP_STORAGE,
+  BPF_MAP_TYPE_REUSEPORT_SOCKARRAY,
+  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE,
+  BPF_MAP_TYPE_QUEUE,
+  BPF_MAP_TYPE_STACK,
+  BPF_MAP_TYPE_SK_STORAGE,
+  BPF_MAP_TYPE_DEVMAP_HASH,
+  BPF_MAP_TYPE_STRUCT_OPS,
+  BPF_MAP_TYPE_RINGBUF,
+  BPF_MAP_TYPE_INODE_STORAGE,
+  BPF_MAP_TYPE_TASK_STORAGE,
+  BPF_MAP_TYPE_BLOOM_FILTER,
+  BPF_MAP_TYPE_USER_RINGBUF,
+  BPF_MAP_TYPE_CGRP_STORAGE,
+  BPF_MAP_TYPE_ARENA,
+  BPF_MAP_TYPE_INSN_ARRAY,
+} from "../elf/constants.js";
 
 /** Names of the map types, indexed by number. */
 export const MAP_TYPE_NAMES: readonly string[] = [
