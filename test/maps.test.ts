@@ -357,12 +357,13 @@ describe("LRU hash map", () => {
     expect(m.lookupElem(put(u32le(1), KEY))).not.toBe(0); // 1 is now most recent
     expect(m.updateElem(put(u32le(4), KEY), v, BPF_ANY)).toBe(0); // evicts 2
     expect(m.lookup(u32le(2))).toBeUndefined();
-    expect(m.updateElem(put(u32le(3), KEY), v, BPF_EXIST)).toBe(0); // 3 touched
+    // full: an update evicts the oldest (3 itself) before it checks the flags, as in Linux
+    expect(m.updateElem(put(u32le(3), KEY), v, BPF_EXIST)).toBe(-2);
     m.lookup(u32le(1)); // host lookups do not count
-    expect(m.updateElem(put(u32le(5), KEY), v, BPF_NOEXIST)).toBe(0); // evicts 1
-    expect([...m.keys()].map((k) => k[0])).toEqual([4, 3, 5]);
-    m.update(u32le(6), u32le(0)); // host update inserts, evicting 4
-    expect([...m.keys()].map((k) => k[0])).toEqual([3, 5, 6]);
+    expect(m.updateElem(put(u32le(5), KEY), v, BPF_NOEXIST)).toBe(0); // room: no eviction
+    expect([...m.keys()].map((k) => k[0])).toEqual([1, 4, 5]);
+    m.update(u32le(6), u32le(0)); // host update inserts, evicting 1
+    expect([...m.keys()].map((k) => k[0])).toEqual([4, 5, 6]);
     expect(m.count).toBe(3);
   });
 
@@ -379,14 +380,19 @@ describe("LRU hash map", () => {
     expect(mem.checkSlot(old, 4, false, null)).toBe(true); // the slot was reused for key 3
   });
 
-  it("does not evict on flag errors or on updating an existing key", () => {
+  it("evicts before it checks key and flags when full, as Linux does", () => {
     const { create, put, KEY, VAL } = setup();
     const m = create({ type: 9, maxEntries: 2 });
     const v = put(u32le(0), VAL);
     m.updateElem(put(u32le(1), KEY), v, BPF_ANY);
     m.updateElem(put(u32le(2), KEY), v, BPF_ANY);
-    expect(m.updateElem(put(u32le(1), KEY), v, BPF_NOEXIST)).toBe(-17);
+    // BPF_NOEXIST on the oldest key: the eviction removes it, then the insert succeeds
+    expect(m.updateElem(put(u32le(1), KEY), v, BPF_NOEXIST)).toBe(0);
+    expect([...m.keys()].map((k) => k[0])).toEqual([2, 1]);
+    // a failed BPF_EXIST update still evicted the oldest entry
     expect(m.updateElem(put(u32le(9), KEY), v, BPF_EXIST)).toBe(-2);
+    expect([...m.keys()].map((k) => k[0])).toEqual([1]);
+    // unknown flags are refused before anything else
     expect(m.updateElem(put(u32le(9), KEY), v, BPF_F_LOCK)).toBe(-22);
     expect(m.updateElem(put(u32le(2), KEY), v, BPF_ANY)).toBe(0);
     expect([...m.keys()].map((k) => k[0])).toEqual([1, 2]);

@@ -165,6 +165,11 @@ export class HashMap extends BaseMap {
    * `keyCopy` is called (before any allocation) only when a new entry is made.
    */
   protected upsert(id: KeyId, flags: bigint, keyCopy: () => Uint8Array): HashEntry | number {
+    if (this.evictsFirst && this.index.size >= this.capacity) {
+      // Linux's LRU maps take a free element (evicting) before they look at the key or flags
+      const room = this.makeRoom();
+      if (room < 0) return room;
+    }
     const old = this.index.get(id);
     if (old !== undefined) {
       if (flags === BPF_NOEXIST) return -EEXIST;
@@ -209,6 +214,9 @@ export class HashMap extends BaseMap {
     if (this.env.defer) this.env.defer(release);
     else release();
   }
+
+  /** Whether an update of a full map evicts before it checks the key and flags (LRU). */
+  protected readonly evictsFirst: boolean = false;
 
   /** Called when a program looks up or anyone updates an entry (LRU bookkeeping). */
   protected touch(_e: HashEntry): void {}

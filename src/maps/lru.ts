@@ -3,13 +3,14 @@
  * instead of failing with -E2BIG when a new key meets a full map.
  *
  * tsbpf's eviction policy is exact and deterministic (the kernel's is approximate: per-CPU free
- * lists, active/inactive lists and a reference bit): the map keeps one recency order, and a new
- * key in a full map evicts the entry used least recently, where a use is
+ * lists, active/inactive lists and a reference bit): the map keeps one recency order, and an
+ * update of a full map evicts the entry used least recently, where a use is
  * - a program lookup (`bpf_map_lookup_elem`), or
  * - an update of the key, from a program or from the host.
  *
  * Host lookups and `keys()` do not count as uses (the kernel's syscall lookup does not set the
- * reference bit either). Updating a key that already exists never evicts anything.
+ * reference bit either). As in Linux, a full map evicts before the update checks its key and
+ * flags: updating an existing key, or an update that then fails, still evicts.
  * `BPF_F_NO_COMMON_LRU` is accepted and, as in the kernel, rounds the capacity up to a multiple
  * of the number of CPUs, but the order stays global. `keys()` walks from least to most recently
  * used.
@@ -30,6 +31,13 @@ export class LruHashMap extends HashMap {
   constructor(def: MapDefinition, env: MapEnv, handle: number) {
     super(def, env, handle, lruCapacity(def, env.numCpus));
   }
+
+  /**
+   * As in Linux, an update of a full LRU map first takes an element, evicting the least recently
+   * used entry, and only then checks the key and the flags: a failed update may still evict, and
+   * a BPF_NOEXIST update of the oldest key evicts that key and succeeds.
+   */
+  protected override readonly evictsFirst = true;
 
   /** Moves an entry to the most recently used end. */
   protected override touch(e: HashEntry): void {
