@@ -231,11 +231,27 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] = (regs[d + 1] - (b >> 31) - (s < 0 ? 1 : 0)) | 0;
           break;
         }
-        case 0x27:
-          I.mul64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+        case 0x27: {
+          const alo = regs[d];
+          const ahi = regs[d + 1];
+          const blo = immA[i];
+          const bhi = immA[i] >> 31;
+          const a1 = alo >>> 16;
+          const p00 = (alo & 0xffff) * (blo & 0xffff);
+          const p01 = (alo & 0xffff) * (blo >>> 16);
+          const p10 = a1 * (blo & 0xffff);
+          const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+          regs[d] = (mid << 16) | (p00 & 0xffff);
+          regs[d + 1] =
+            (a1 * (blo >>> 16) +
+              (p01 >>> 16) +
+              (p10 >>> 16) +
+              (mid >>> 16) +
+              Math.imul(alo, bhi) +
+              Math.imul(ahi, blo)) |
+            0;
           break;
+        }
         case 0x37:
           if (w >> 16 === 1) I.sdiv64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
           else I.udiv64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
@@ -250,16 +266,34 @@ export class Interpreter implements HelperEnv {
           regs[d] &= immA[i];
           regs[d + 1] &= immA[i] >> 31;
           break;
-        case 0x67:
-          I.lsh64(regs[d], regs[d + 1], immA[i] & 63);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+        case 0x67: {
+          const n = immA[i] & 63;
+          if (n !== 0) {
+            const lo = regs[d];
+            if (n < 32) {
+              regs[d + 1] = (regs[d + 1] << n) | (lo >>> (32 - n));
+              regs[d] = lo << n;
+            } else {
+              regs[d + 1] = lo << (n - 32);
+              regs[d] = 0;
+            }
+          }
           break;
-        case 0x77:
-          I.rsh64(regs[d], regs[d + 1], immA[i] & 63);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+        }
+        case 0x77: {
+          const n = immA[i] & 63;
+          if (n !== 0) {
+            const hi = regs[d + 1];
+            if (n < 32) {
+              regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+              regs[d + 1] = hi >>> n;
+            } else {
+              regs[d] = hi >>> (n - 32);
+              regs[d + 1] = 0;
+            }
+          }
           break;
+        }
         case 0x87:
         case 0x8f: {
           const lo = regs[d];
@@ -281,11 +315,20 @@ export class Interpreter implements HelperEnv {
           regs[d] = immA[i];
           regs[d + 1] = immA[i] >> 31;
           break;
-        case 0xc7:
-          I.arsh64(regs[d], regs[d + 1], immA[i] & 63);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+        case 0xc7: {
+          const n = immA[i] & 63;
+          if (n !== 0) {
+            const hi = regs[d + 1];
+            if (n < 32) {
+              regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+              regs[d + 1] = hi >> n;
+            } else {
+              regs[d] = hi >> (n - 32);
+              regs[d + 1] = hi >> 31;
+            }
+          }
           break;
+        }
         case 0xd7: {
           // bswap16/32/64 (cpu v4), unconditional
           const w = immA[i];
@@ -319,9 +362,24 @@ export class Interpreter implements HelperEnv {
         }
         case 0x2f: {
           const s2 = (w >> 11) & 0x1e;
-          I.mul64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+          const alo = regs[d];
+          const ahi = regs[d + 1];
+          const blo = regs[s2];
+          const bhi = regs[s2 + 1];
+          const a1 = alo >>> 16;
+          const p00 = (alo & 0xffff) * (blo & 0xffff);
+          const p01 = (alo & 0xffff) * (blo >>> 16);
+          const p10 = a1 * (blo & 0xffff);
+          const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+          regs[d] = (mid << 16) | (p00 & 0xffff);
+          regs[d + 1] =
+            (a1 * (blo >>> 16) +
+              (p01 >>> 16) +
+              (p10 >>> 16) +
+              (mid >>> 16) +
+              Math.imul(alo, bhi) +
+              Math.imul(ahi, blo)) |
+            0;
           break;
         }
         case 0x3f: {
@@ -344,16 +402,34 @@ export class Interpreter implements HelperEnv {
           regs[d + 1] &= regs[s2 + 1];
           break;
         }
-        case 0x6f:
-          I.lsh64(regs[d], regs[d + 1], regs[(w >> 11) & 0x1e] & 63);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+        case 0x6f: {
+          const n = regs[(w >> 11) & 0x1e] & 63;
+          if (n !== 0) {
+            const lo = regs[d];
+            if (n < 32) {
+              regs[d + 1] = (regs[d + 1] << n) | (lo >>> (32 - n));
+              regs[d] = lo << n;
+            } else {
+              regs[d + 1] = lo << (n - 32);
+              regs[d] = 0;
+            }
+          }
           break;
-        case 0x7f:
-          I.rsh64(regs[d], regs[d + 1], regs[(w >> 11) & 0x1e] & 63);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+        }
+        case 0x7f: {
+          const n = regs[(w >> 11) & 0x1e] & 63;
+          if (n !== 0) {
+            const hi = regs[d + 1];
+            if (n < 32) {
+              regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+              regs[d + 1] = hi >>> n;
+            } else {
+              regs[d] = hi >>> (n - 32);
+              regs[d + 1] = 0;
+            }
+          }
           break;
+        }
         case 0x9f: {
           const s2 = (w >> 11) & 0x1e;
           if (w >> 16 === 1) I.smod64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
@@ -382,11 +458,20 @@ export class Interpreter implements HelperEnv {
           }
           break;
         }
-        case 0xcf:
-          I.arsh64(regs[d], regs[d + 1], regs[(w >> 11) & 0x1e] & 63);
-          regs[d] = O[0];
-          regs[d + 1] = O[1];
+        case 0xcf: {
+          const n = regs[(w >> 11) & 0x1e] & 63;
+          if (n !== 0) {
+            const hi = regs[d + 1];
+            if (n < 32) {
+              regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+              regs[d + 1] = hi >> n;
+            } else {
+              regs[d] = hi >> (n - 32);
+              regs[d + 1] = hi >> 31;
+            }
+          }
           break;
+        }
         // ---- ALU32 (results zero-extended) ----
         case 0x04:
           regs[d] = (regs[d] + immA[i]) | 0;
