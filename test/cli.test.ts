@@ -321,6 +321,9 @@ describe("errors", () => {
     const slot = await cli("run", ABC, "--slots", "jmp_table=0:nope");
     expect(slot.code).toBe(1);
     expect(slot.stderr).toContain('no program named "nope"');
+    const execHex = await cli("exec", ABC, "--mem", "zz");
+    expect(execHex.code).toBe(2);
+    expect(execHex.stderr).toBe('tsbpf: --mem: not a hex byte string: "zz"\n');
   });
 
   it("never prints a stack trace, and ends quietly on a closed pipe", () => {
