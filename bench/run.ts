@@ -137,6 +137,43 @@ function loadTime(name: string, obj: string): void {
   });
 }
 
+/** A straight-line program of about `n` instructions: ALU work with a forward branch every 8. */
+function generated(n: number): string {
+  const ops = [
+    "add %r0, %r1",
+    "xor %r0, 0x5555",
+    "lsh %r0, 3",
+    "rsh %r0, 1",
+    "mul %r0, 7",
+    "add32 %r1, 3",
+    "sub %r0, %r1",
+  ];
+  const lines = ["mov %r0, 1", "mov %r1, 2"];
+  for (let i = 0; lines.length < n - 1; i++) {
+    lines.push(i % 8 === 7 ? `jeq %r0, ${i}, l${i}\nl${i}:` : ops[i % ops.length]);
+  }
+  lines.push("exit");
+  return lines.join("\n");
+}
+
+/** Load (validate, resolve) + compile + first run of an `n`-instruction program, in ms. */
+function compileTime(name: string, n: number): void {
+  const values = new Map<string, number>();
+  const code = assemble(generated(n));
+  for (const e of engines) {
+    progress(`${name} on ${e}`);
+    values.set(
+      e,
+      measure(() => {
+        const m = new Machine();
+        const prog = prepareProgram(m, { name, insns: code });
+        createEngine(e, m).run(prog, 0, 0);
+      }, 1000) / 1e6,
+    );
+  }
+  rows.push({ name, unit: "ms", values });
+}
+
 const ALU_N = 100_000;
 const aluLoop = `mov %r0, 0
 mov %r1, 0
@@ -176,6 +213,8 @@ const tasks: (() => void)[] = [
     programRun("256 array lookups+updates (maprates.bpf.o)", "maprates.bpf.o", "array_ops", pkt),
   () => programRun("256 LRU lookups+updates (maprates.bpf.o)", "maprates.bpf.o", "lru_ops", pkt),
   () => loadTime("load a datapath-sized object (large.bpf.o)", "large.bpf.o"),
+  () => compileTime("load + compile + first run, 1k insns", 1000),
+  () => compileTime("load + compile + first run, 50k insns", 50_000),
 ];
 steps = tasks.length * (engines.length + 1);
 for (const t of tasks) t();
