@@ -6,10 +6,9 @@
  * functions with i32 arguments only.
  */
 import { TsbpfError, type RuntimeFault } from "../errors.js";
-import type { HelperEnv, HostServices, RunContext } from "../helpers/types.js";
 import { MAX_BPF_STACK } from "../isa/opcodes.js";
-import type { BpfMap } from "../maps/types.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
+import { EngineEnv } from "../runtime/engine-env.js";
 import { memoryFault } from "../runtime/fault.js";
 import type { Machine } from "../runtime/machine.js";
 import {
@@ -96,14 +95,11 @@ function trampoline(scratch: number): Uint8Array<ArrayBuffer> {
 }
 
 /** The JIT's per-machine state; also the HelperEnv of helpers called from compiled code. */
-export class JitRuntime implements HelperEnv {
+export class JitRuntime extends EngineEnv {
   /** Every compiled function of every program, by table index. */
   readonly table = new WebAssembly.Table({ element: "anyfunc", initial: 0 });
   /** Base address of the scratch area. */
   readonly scratch: number;
-  /** Instruction index of the current helper call (HelperEnv). */
-  pc = 0;
-  private prog: ExecProgram | null = null;
   private depth = 0;
   private traced = false;
   private view: Int32Array;
@@ -122,7 +118,8 @@ export class JitRuntime implements HelperEnv {
     return rt;
   }
 
-  private constructor(readonly machine: Machine) {
+  private constructor(machine: Machine) {
+    super(machine);
     this.scratch = SCRATCH_BASE;
     this.table.grow(1); // index 0 means "not compiled" in ENTRY_BY_ID
     this.view = new Int32Array(machine.mem.memory.buffer, this.scratch, V_SIZE);
@@ -130,22 +127,6 @@ export class JitRuntime implements HelperEnv {
       e: { t: this.table, m: machine.mem.memory },
     });
     this.invoke = inst.exports.invoke as Invoke;
-  }
-
-  get mem() {
-    return this.machine.mem;
-  }
-  get progType(): number {
-    return this.prog?.progType ?? 0;
-  }
-  get run(): RunContext {
-    return this.machine.run;
-  }
-  get host(): HostServices {
-    return this.machine.host;
-  }
-  mapByHandle(handle: number): BpfMap | undefined {
-    return this.machine.mapByHandle(handle);
   }
 
   /** Helpers' r0..r5, outside the linear memory. */

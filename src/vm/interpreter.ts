@@ -1,4 +1,5 @@
 import { TsbpfError } from "../errors.js";
+import { EngineEnv } from "../runtime/engine-env.js";
 import { memoryFault } from "../runtime/fault.js";
 import {
   budgetError,
@@ -13,8 +14,6 @@ import {
   unsupportedOpcodeFault,
 } from "../runtime/run-errors.js";
 import { MAX_BPF_STACK } from "../isa/opcodes.js";
-import type { HelperEnv, HostServices, RunContext } from "../helpers/types.js";
-import type { BpfMap } from "../maps/types.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import type { Machine } from "../runtime/machine.js";
 import { funcAt, type ExecProgram } from "../runtime/program.js";
@@ -41,12 +40,9 @@ interface BoundsCache {
  * calls and loops never grow the JavaScript stack. Every memory access is checked: the live
  * stack frames inline, then the slot the instruction touched last, then the page table.
  */
-export class Interpreter implements HelperEnv {
+export class Interpreter extends EngineEnv {
   /** r0..r10 as (low, high) halves. */
   readonly regs = new Int32Array(22);
-  /** Instruction index of the current helper call (HelperEnv). */
-  pc = 0;
-  private prog: ExecProgram | null = null;
   private depth = 0;
   private left = 0;
   // Frame records, one per frame a run may reach (the machine's maxFrames).
@@ -57,29 +53,14 @@ export class Interpreter implements HelperEnv {
   private readonly saved: Int32Array;
   private readonly slot = new Int32Array(2);
 
-  constructor(readonly machine: Machine) {
+  constructor(machine: Machine) {
+    super(machine);
     const n = machine.maxFrames + 1;
     this.maxFrames = machine.maxFrames;
     this.retPc = new Int32Array(n);
     this.retBase = new Int32Array(n);
     this.retProg = new Array<ExecProgram | null>(n).fill(null);
     this.saved = new Int32Array(n * 8);
-  }
-
-  get mem() {
-    return this.machine.mem;
-  }
-  get progType(): number {
-    return this.prog?.progType ?? 0;
-  }
-  get run(): RunContext {
-    return this.machine.run;
-  }
-  get host(): HostServices {
-    return this.machine.host;
-  }
-  mapByHandle(handle: number): BpfMap | undefined {
-    return this.machine.mapByHandle(handle);
   }
 
   /**
