@@ -852,247 +852,77 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = immA[i + 1];
           pc = i + 2;
           break;
-        // ---- loads: one case each, so the size is a constant ----
-        case 0x61: {
-          // ldxw
-          const s2 = (w >> 11) & 0x1e;
-          const e = (regs[s2] >>> 0) + (w >> 16);
-          const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 4 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 4 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 4, false);
-          }
-          regs[d] = dv.getInt32(a, true);
-          regs[d + 1] = 0;
-          break;
-        }
-        case 0x69: {
-          // ldxh
-          const s2 = (w >> 11) & 0x1e;
-          const e = (regs[s2] >>> 0) + (w >> 16);
-          const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 2 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 2 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 2, false);
-          }
-          regs[d] = dv.getUint16(a, true);
-          regs[d + 1] = 0;
-          break;
-        }
-        case 0x71: {
-          // ldxb
-          const s2 = (w >> 11) & 0x1e;
-          const e = (regs[s2] >>> 0) + (w >> 16);
-          const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 1 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 1 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 1, false);
-          }
-          regs[d] = dv.getUint8(a);
-          regs[d + 1] = 0;
-          break;
-        }
-        case 0x79: {
-          // ldxdw
-          const s2 = (w >> 11) & 0x1e;
-          const e = (regs[s2] >>> 0) + (w >> 16);
-          const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 8 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 8 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 8, false);
-          }
-          regs[d] = dv.getInt32(a, true);
-          regs[d + 1] = dv.getInt32(a + 4, true);
-          break;
-        }
-        case 0x81: {
-          // ldxsw
-          const s2 = (w >> 11) & 0x1e;
-          const e = (regs[s2] >>> 0) + (w >> 16);
-          const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 4 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 4 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 4, false);
-          }
-          regs[d] = dv.getInt32(a, true);
-          regs[d + 1] = regs[d] >> 31;
-          break;
-        }
-        case 0x89: {
-          // ldxsh
-          const s2 = (w >> 11) & 0x1e;
-          const e = (regs[s2] >>> 0) + (w >> 16);
-          const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 2 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 2 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 2, false);
-          }
-          regs[d] = dv.getInt16(a, true);
-          regs[d + 1] = regs[d] >> 31;
-          break;
-        }
+        // ---- loads ----
+        case 0x61:
+        case 0x69:
+        case 0x71:
+        case 0x79:
+        case 0x81:
+        case 0x89:
         case 0x91: {
-          // ldxsb
           const s2 = (w >> 11) & 0x1e;
+          const op = w & 0xff;
+          const size =
+            op === 0x79 ? 8 : op === 0x61 || op === 0x81 ? 4 : op === 0x71 || op === 0x91 ? 1 : 2;
           const e = (regs[s2] >>> 0) + (w >> 16);
           const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
           const a = e >>> 0;
           if (
-            !(hi === 0 && a >= sLo && a + 1 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 1 <= cHi[i])
+            !(hi === 0 && a >= sLo && a + size <= sHi) &&
+            !(hi === 0 && a >= cLo[i] && a + size <= cHi[i])
           ) {
             this.depth = depth;
-            this.slow(c, i, a, hi, 1, false);
+            this.slow(c, i, a, hi, size, false);
           }
-          regs[d] = dv.getInt8(a);
-          regs[d + 1] = regs[d] >> 31;
+          switch (op) {
+            case 0x61: regs[d] = dv.getInt32(a, true); regs[d + 1] = 0; break; // prettier-ignore
+            case 0x69: regs[d] = dv.getUint16(a, true); regs[d + 1] = 0; break; // prettier-ignore
+            case 0x71: regs[d] = dv.getUint8(a); regs[d + 1] = 0; break; // prettier-ignore
+            case 0x79: regs[d] = dv.getInt32(a, true); regs[d + 1] = dv.getInt32(a + 4, true); break; // prettier-ignore
+            case 0x81: regs[d] = dv.getInt32(a, true); regs[d + 1] = regs[d] >> 31; break; // prettier-ignore
+            case 0x89: regs[d] = dv.getInt16(a, true); regs[d + 1] = regs[d] >> 31; break; // prettier-ignore
+            default:
+              regs[d] = dv.getInt8(a);
+              regs[d + 1] = regs[d] >> 31; // 0x91
+          }
           break;
         }
-        // ---- stores (immediate and register): one case each ----
-        case 0x62: {
-          // stw
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 4 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 4 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 4, true);
-          }
-          dv.setInt32(a, immA[i], true);
-          break;
-        }
-        case 0x6a: {
-          // sth
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 2 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 2 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 2, true);
-          }
-          dv.setInt16(a, immA[i], true);
-          break;
-        }
-        case 0x72: {
-          // stb
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 1 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 1 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 1, true);
-          }
-          dv.setInt8(a, immA[i]);
-          break;
-        }
-        case 0x7a: {
-          // stdw
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 8 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 8 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 8, true);
-          }
-          dv.setInt32(a, immA[i], true);
-          dv.setInt32(a + 4, immA[i] >> 31, true);
-          break;
-        }
-        case 0x63: {
-          // stxw
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 4 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 4 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 4, true);
-          }
-          dv.setInt32(a, regs[(w >> 11) & 0x1e], true);
-          break;
-        }
-        case 0x6b: {
-          // stxh
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 2 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 2 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 2, true);
-          }
-          dv.setInt16(a, regs[(w >> 11) & 0x1e], true);
-          break;
-        }
-        case 0x73: {
-          // stxb
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + 1 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 1 <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, 1, true);
-          }
-          dv.setInt8(a, regs[(w >> 11) & 0x1e]);
-          break;
-        }
+        // ---- stores (immediate and register) ----
+        case 0x62:
+        case 0x6a:
+        case 0x72:
+        case 0x7a:
+        case 0x63:
+        case 0x6b:
+        case 0x73:
         case 0x7b: {
-          // stxdw
+          const op = w & 0xff;
+          const sz = op & 0x18;
+          const size = sz === 0x18 ? 8 : sz === 0x00 ? 4 : sz === 0x10 ? 1 : 2;
           const e = (regs[d] >>> 0) + (w >> 16);
           const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
           const a = e >>> 0;
           if (
-            !(hi === 0 && a >= sLo && a + 8 <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + 8 <= cHi[i])
+            !(hi === 0 && a >= sLo && a + size <= sHi) &&
+            !(hi === 0 && a >= cLo[i] && a + size <= cHi[i])
           ) {
             this.depth = depth;
-            this.slow(c, i, a, hi, 8, true);
+            this.slow(c, i, a, hi, size, true);
           }
-          dv.setInt32(a, regs[(w >> 11) & 0x1e], true);
-          dv.setInt32(a + 4, regs[((w >> 11) & 0x1e) + 1], true);
+          let vlo: number, vhi: number;
+          if (op & 1) {
+            vlo = regs[(w >> 11) & 0x1e];
+            vhi = regs[((w >> 11) & 0x1e) + 1];
+          } else {
+            vlo = immA[i];
+            vhi = vlo >> 31;
+          }
+          if (size === 8) {
+            dv.setInt32(a, vlo, true);
+            dv.setInt32(a + 4, vhi, true);
+          } else if (size === 4) dv.setInt32(a, vlo, true);
+          else if (size === 2) dv.setInt16(a, vlo, true);
+          else dv.setInt8(a, vlo);
           break;
         }
         // ---- atomics ----
