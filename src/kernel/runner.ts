@@ -186,10 +186,20 @@ export function runInKernel(objPath: string, opts: KernelRunOptions = {}): Kerne
 }
 
 /** runInKernel without blocking the event loop. */
-export function runInKernelAsync(
+export async function runInKernelAsync(
   objPath: string,
   opts: KernelRunOptions = {},
 ): Promise<KernelRunResult> {
+  const r = await spawnRunner(kernelRunnerArgs(objPath, opts), undefined, opts.timeoutMs ?? 60_000);
+  return parseResult(r.status, r.stdout, r.stderr);
+}
+
+/** Runs the runner with `args` (and `input` on stdin) without blocking; collects its output. */
+function spawnRunner(
+  args: string[],
+  input: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     let bin: string;
     try {
@@ -198,23 +208,23 @@ export function runInKernelAsync(
       reject(e);
       return;
     }
-    const child = spawn(bin, kernelRunnerArgs(objPath, opts), {
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: opts.timeoutMs ?? 60_000,
+    const child = spawn(bin, args, {
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      timeout: timeoutMs,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) => reject(new KernelRunnerError(`kernel runner: ${e.message}`)));
-    child.on("close", (status) => {
-      try {
-        const stdout = Buffer.concat(out).toString("utf8");
-        resolvePromise(parseResult(status, stdout, Buffer.concat(err).toString("utf8")));
-      } catch (e) {
-        reject(e);
-      }
-    });
+    child.on("close", (status) =>
+      resolvePromise({
+        status,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
@@ -351,37 +361,11 @@ export function runRawInKernel(
 }
 
 /** runRawInKernel without blocking the event loop. */
-export function runRawInKernelAsync(
+export async function runRawInKernelAsync(
   cases: readonly KernelRawCase[],
   opts: { timeoutMs?: number } = {},
 ): Promise<KernelRawOutcome[]> {
-  if (cases.length === 0) return Promise.resolve([]);
-  return new Promise((resolvePromise, reject) => {
-    let bin: string;
-    try {
-      bin = buildKernelRunner();
-    } catch (e) {
-      reject(e);
-      return;
-    }
-    const child = spawn(bin, ["--raw", "-"], {
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: opts.timeoutMs ?? 120_000,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", (e) => reject(new KernelRunnerError(`kernel runner: ${e.message}`)));
-    child.on("close", (status) => {
-      try {
-        const stdout = Buffer.concat(out).toString("utf8");
-        const stderr = Buffer.concat(err).toString("utf8");
-        resolvePromise(parseRawResults(status, stdout, stderr, cases.length));
-      } catch (e) {
-        reject(e);
-      }
-    });
-    child.stdin.end(JSON.stringify({ cases }));
-  });
+  if (cases.length === 0) return [];
+  const r = await spawnRunner(["--raw", "-"], JSON.stringify({ cases }), opts.timeoutMs ?? 120_000);
+  return parseRawResults(r.status, r.stdout, r.stderr, cases.length);
 }
