@@ -150,9 +150,11 @@ function readPcapng(bytes: Uint8Array, dv: DataView): CapturedPacket[] {
         });
         break;
       }
-      case 6: {
+      case 6: // enhanced packet block
+      case 2: {
+        // obsolete packet block: the same layout with a 16-bit interface id
         need(20);
-        const i = iface(dv.getUint32(body, le));
+        const i = iface(type === 6 ? dv.getUint32(body, le) : dv.getUint16(body, le));
         const cap = dv.getUint32(body + 12, le);
         need(20 + cap);
         packets.push({
@@ -172,19 +174,6 @@ function readPcapng(bytes: Uint8Array, dv: DataView): CapturedPacket[] {
           data: bytes.slice(body + 4, body + 4 + cap),
           originalLength: orig,
           timestampNs: 0n,
-          linkType: i.linkType,
-        });
-        break;
-      }
-      case 2: {
-        need(20);
-        const i = iface(dv.getUint16(body, le));
-        const cap = dv.getUint32(body + 12, le);
-        need(20 + cap);
-        packets.push({
-          data: bytes.slice(body + 20, body + 20 + cap),
-          originalLength: dv.getUint32(body + 16, le),
-          timestampNs: ts(i, dv.getUint32(body + 4, le), dv.getUint32(body + 8, le)),
           linkType: i.linkType,
         });
         break;
