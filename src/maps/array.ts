@@ -17,6 +17,7 @@ import { MapError } from "../errors.js";
 import type { Segment } from "../memory/address-space.js";
 import { BaseMap, readU32, round8, u32Bytes, u64 } from "./base.js";
 import { BPF_EXIST, BPF_F_LOCK, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST } from "./constants.js";
+import { CoreFlags, MapCore } from "./core/index.js";
 import type { MapDefinition, MapEnv } from "./types.js";
 
 /** An array map (plain or per-CPU). */
@@ -29,6 +30,8 @@ export class ArrayMap extends BaseMap {
   readonly cpus: number;
   /** The values' segment. */
   readonly segment: Segment;
+  /** The map core's descriptor (compiled programs look values up through it). */
+  private readonly desc: number;
 
   constructor(def: MapDefinition, env: MapEnv, handle: number) {
     super(def, env, handle);
@@ -42,6 +45,12 @@ export class ArrayMap extends BaseMap {
       def.valueSize,
       false,
     );
+    const core = MapCore.of(env.mem);
+    this.desc = core.addMap(null);
+    const flags =
+      (this.percpu ? CoreFlags.PERCPU : 0) | (this.progWritable ? 0 : CoreFlags.RDONLY_PROG);
+    core.x.array_init(this.desc, flags, def.valueSize, this.cpus, def.maxEntries, this.base);
+    env.mem.i32[handle / 4] = this.desc;
   }
 
   /** Address of the first value. */
@@ -121,6 +130,8 @@ export class ArrayMap extends BaseMap {
   }
 
   override destroy(): void {
+    this.mem.i32[this.handle / 4] = 0;
+    MapCore.of(this.mem).removeMap(null, this.desc);
     this.mem.unmap(this.segment);
   }
 

@@ -2,9 +2,11 @@
  * `BPF_MAP_TYPE_HASH` (1) and `BPF_MAP_TYPE_PERCPU_HASH` (5), after the kernel's
  * `kernel/bpf/hashtab.c`.
  *
- * - Values live in the shared linear memory ({@link SlotPool}), allocated as entries arrive.
- *   A value pointer returned by a lookup stays valid, and writes through it are seen by host
- *   lookups, while the entry exists.
+ * - The table lives in the shared linear memory and its operations in the map core
+ *   (`core/core.c`), which compiled programs call without leaving WebAssembly: buckets and
+ *   element records in hidden memory, values in live-tracked segments ({@link ElementPool}),
+ *   mapped as entries arrive. A value pointer returned by a lookup stays valid, and writes
+ *   through it are seen by host lookups, while the entry exists.
  * - As in the kernel, updating an existing key of a (non-per-CPU) hash or LRU map links a new
  *   element, and a deleted or replaced element's value is freed only when the run ends (the RCU
  *   grace period, `MapEnv.defer`): a pointer the program still holds stays readable for the
@@ -18,57 +20,79 @@
  * - Iteration order (`keys()`, the host's get_next_key walk) is insertion order; updating an
  *   existing key keeps its place. (The kernel walks its buckets in hash order.)
  */
-import { E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, EPERM } from "../errno.js";
-import { BaseMap, keyId, u64, type KeyId } from "./base.js";
+import { ENOMEM, EINVAL } from "../errno.js";
+import { TsbpfError } from "../errors.js";
+import { BaseMap, u64 } from "./base.js";
+import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH } from "./constants.js";
 import {
-  BPF_EXIST,
-  BPF_MAP_TYPE_LRU_PERCPU_HASH,
-  BPF_MAP_TYPE_PERCPU_HASH,
-  BPF_NOEXIST,
-} from "./constants.js";
-import { allocOrNull, SlotPool, type Slot } from "./slots.js";
+  CoreFlags,
+  DESC_BUCKETS,
+  INITIAL_BUCKETS,
+  MapCore,
+  NEED_BUCKETS,
+  NEED_ROOM,
+  type CoreExports,
+} from "./core/index.js";
+import { ElementPool } from "./hash-pool.js";
 import type { MapDefinition, MapEnv } from "./types.js";
 
-/** One element: its key bytes and its value slot. */
-export interface HashEntry {
-  /** Index key. */
-  readonly id: KeyId;
-  /** Key bytes (owned by the map). */
-  readonly key: Uint8Array;
-  /** Value storage. */
-  readonly slot: Slot;
-}
+/** Most buckets a map's table grows to (the kernel: `roundup_pow_of_two(max_entries)`). */
+const MAX_BUCKETS = 1 << 22;
 
-/** A hash map (plain or per-CPU). {@link LruHashMap} extends it with eviction. */
+/** A hash map (plain or per-CPU). {@link LruHashMap} is the same with `CoreFlags.LRU`. */
 export class HashMap extends BaseMap {
   /** Whether each entry holds one value per CPU. */
   readonly percpu: boolean;
   /** Most entries the map holds. */
   readonly capacity: number;
-  /** Key → entry, in iteration order. */
-  protected readonly index = new Map<KeyId, HashEntry>();
-  /** Value storage. */
-  protected readonly pool: SlotPool;
-  /** Whether the last successful {@link upsert} made a new entry. */
-  protected created = false;
+  /** Address of the map's descriptor in hidden memory (also stored at its handle). */
+  readonly desc: number;
+  private readonly core: MapCore;
+  private readonly x: CoreExports;
+  private readonly pool: ElementPool;
+  /** The bucket array when it outgrew the descriptor block: [address, bytes]. */
+  private table: [number, number] | null = null;
 
-  constructor(def: MapDefinition, env: MapEnv, handle: number, capacity = def.maxEntries) {
+  constructor(
+    def: MapDefinition,
+    env: MapEnv,
+    handle: number,
+    capacity = def.maxEntries,
+    lru = false,
+  ) {
     super(def, env, handle);
     this.percpu =
       def.type === BPF_MAP_TYPE_PERCPU_HASH || def.type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
     this.capacity = capacity;
-    this.pool = new SlotPool(
+    const cpus = this.percpu ? env.numCpus : 1;
+    this.core = MapCore.of(env.mem);
+    this.x = this.core.x;
+    this.desc = this.core.addMap(this);
+    const flags =
+      (lru ? CoreFlags.LRU : 0) |
+      (this.percpu ? CoreFlags.PERCPU : 0) |
+      (this.progWritable ? 0 : CoreFlags.RDONLY_PROG) |
+      (env.defer ? 0 : CoreFlags.RECLAIM_NOW);
+    let max = INITIAL_BUCKETS;
+    while (max < capacity && max < MAX_BUCKETS) max *= 2;
+    const first = Math.min(INITIAL_BUCKETS, max);
+    this.x.htab_init(this.desc, flags, def.keySize, def.valueSize, cpus, capacity, this.desc + DESC_BUCKETS, first - 1, max - 1); // prettier-ignore
+    this.pool = new ElementPool(
       env.mem,
+      this.x,
+      this.desc,
       (count, slotSize, valueSize) => this.mapSegment("values", count, slotSize, valueSize, true),
+      def.keySize,
       def.valueSize,
-      this.percpu ? env.numCpus : 1,
+      cpus,
       capacity,
     );
+    env.mem.i32[handle / 4] = this.desc;
   }
 
   /** Number of entries. */
   get count(): number {
-    return this.index.size;
+    return this.x.htab_count(this.desc);
   }
 
   /** Bytes of a host value: `value_size`, or every CPU's padded value for per-CPU maps. */
@@ -79,50 +103,40 @@ export class HashMap extends BaseMap {
   /** Address of a key's value (CPU `cpu`'s for per-CPU maps), or undefined. Host use. */
   addressOf(key: Uint8Array, cpu = 0): number | undefined {
     this.checkSize("key", key, this.def.keySize);
-    const e = this.index.get(keyId(key, 0, this.def.keySize));
-    return e === undefined ? undefined : e.slot.addr + cpu * this.pool.stride;
+    const e = this.x.htab_find(this.desc, this.hostBytes(key));
+    return e === 0 ? undefined : this.x.elem_value(e) + cpu * this.pool.stride;
   }
 
   override lookupElem(keyAddr: number): number {
-    const e = this.index.get(keyId(this.mem.u8, keyAddr, this.def.keySize));
-    if (e === undefined) return 0;
-    this.touch(e);
-    return this.percpu ? e.slot.addr + this.cpu * this.pool.stride : e.slot.addr;
+    return this.x.htab_lookup_elem(this.desc, keyAddr, this.percpu ? this.cpu : 0);
   }
 
   override updateElem(keyAddr: number, valueAddr: number, flags: bigint): number {
-    if (!this.progWritable) return -EPERM;
     const f = u64(flags);
-    if (f > BPF_EXIST) return -EINVAL;
-    const off = this.percpu ? this.cpu * this.pool.stride : 0;
-    const ks = this.def.keySize;
-    const id = keyId(this.mem.u8, keyAddr, ks);
-    const e = this.upsert(id, f, () => this.mem.u8.slice(keyAddr, keyAddr + ks));
-    if (typeof e === "number") return e;
-    const u8 = this.mem.u8;
-    // The value may be the old bytes of the slot just evicted and reused: copy it first.
-    u8.copyWithin(e.slot.addr + off, valueAddr, valueAddr + this.def.valueSize);
-    if (this.created && this.percpu) {
-      const { stride, cpus } = this.pool;
-      for (let c = 0; c < cpus; c++) {
-        if (c * stride !== off)
-          u8.fill(0, e.slot.addr + c * stride, e.slot.addr + (c + 1) * stride);
-      }
+    const lo = Number(f & 0xffff_ffffn);
+    const hi = Number(f >> 32n);
+    const cpu = this.percpu ? this.cpu : 0;
+    let r = this.x.htab_update_elem(this.desc, keyAddr, valueAddr, lo, hi, cpu, 0);
+    while (r === NEED_ROOM || r === NEED_BUCKETS) {
+      if (!this.makeRoom(r)) return -ENOMEM;
+      r = this.x.htab_update_elem(this.desc, keyAddr, valueAddr, lo, hi, cpu, 0);
     }
-    return 0;
+    this.core.afterChange(this.env.defer);
+    return r;
   }
 
   override deleteElem(keyAddr: number): number {
-    if (!this.progWritable) return -EPERM;
-    return this.remove(keyId(this.mem.u8, keyAddr, this.def.keySize));
+    const r = this.x.htab_delete_elem(this.desc, keyAddr, 0);
+    this.core.afterChange(this.env.defer);
+    return r;
   }
 
   lookup(key: Uint8Array): Uint8Array | undefined {
     this.checkHostRead("lookup");
     this.checkSize("key", key, this.def.keySize);
-    const e = this.index.get(keyId(key, 0, this.def.keySize));
-    if (e === undefined) return undefined;
-    return this.mem.read(e.slot.addr, this.percpu ? this.pool.entryBytes : this.def.valueSize);
+    const e = this.x.htab_find(this.desc, this.hostBytes(key));
+    if (e === 0) return undefined;
+    return this.mem.read(this.x.elem_value(e), this.hostValueSize);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags = 0n): void {
@@ -131,98 +145,73 @@ export class HashMap extends BaseMap {
     this.checkSize("value", value, this.hostValueSize);
     const f = u64(flags);
     if (f > BPF_EXIST) this.fail(`update: flags 0x${f.toString(16)}`, -EINVAL);
-    const e = this.upsert(keyId(key, 0, this.def.keySize), f, () => key.slice());
-    if (typeof e === "number") this.fail("update", e);
-    const u8 = this.mem.u8;
-    if (!this.percpu) {
-      u8.set(value, e.slot.addr);
-      return;
+    const k = this.hostBytes(key, value);
+    const v = k + ((key.length + 7) & ~7);
+    let r = this.x.htab_update_elem(this.desc, k, v, Number(f), 0, 0, 1);
+    while (r === NEED_ROOM || r === NEED_BUCKETS) {
+      if (!this.makeRoom(r)) r = -ENOMEM;
+      else r = this.x.htab_update_elem(this.desc, k, v, Number(f), 0, 0, 1);
     }
-    const { stride } = this.pool;
-    const vs = this.def.valueSize;
-    for (let c = 0; c < this.pool.cpus; c++) {
-      u8.set(value.subarray(c * stride, c * stride + vs), e.slot.addr + c * stride);
-    }
+    this.core.afterChange(this.env.defer);
+    this.check("update", r);
   }
 
   delete(key: Uint8Array): void {
     this.checkHostWrite("delete");
     this.checkSize("key", key, this.def.keySize);
-    this.check("delete", this.remove(keyId(key, 0, this.def.keySize)));
+    const r = this.x.htab_delete_elem(this.desc, this.hostBytes(key), 1);
+    this.core.afterChange(this.env.defer);
+    this.check("delete", r);
   }
 
   keys(): Uint8Array[] {
-    return Array.from(this.index.values(), (e) => e.key.slice());
+    const out: Uint8Array[] = [];
+    const ks = this.def.keySize;
+    for (let e = this.x.htab_head(this.desc); e !== 0; e = this.x.elem_newer(e)) {
+      out.push(this.mem.read(this.x.elem_key(e), ks));
+    }
+    return out;
+  }
+
+  /** Returns the elements retired during the run to the free list (see {@link MapCore}). */
+  reclaim(): void {
+    if (this.x.htab_reclaim(this.desc) > 0) this.mem.epoch++;
   }
 
   override destroy(): void {
-    this.index.clear();
     this.pool.destroy();
+    if (this.table !== null) this.mem.freeHidden(...this.table);
+    this.mem.i32[this.handle / 4] = 0;
+    this.core.removeMap(this, this.desc);
   }
 
-  /**
-   * Finds or creates the entry of `id` as `flags` allow: the entry, or a negative errno.
-   * `keyCopy` is called (before any allocation) only when a new entry is made.
-   */
-  protected upsert(id: KeyId, flags: bigint, keyCopy: () => Uint8Array): HashEntry | number {
-    if (this.evictsFirst && this.index.size >= this.capacity) {
-      // Linux's LRU maps take a free element (evicting) before they look at the key or flags
-      const room = this.makeRoom();
-      if (room < 0) return room;
+  /** Copies a host key (and value) into hidden scratch memory; the key's address. */
+  private hostBytes(key: Uint8Array, value?: Uint8Array): number {
+    const at = this.core.hostScratch(((key.length + 7) & ~7) + (value?.length ?? 0));
+    this.mem.u8.set(key, at);
+    if (value !== undefined) this.mem.u8.set(value, at + ((key.length + 7) & ~7));
+    return at;
+  }
+
+  /** Answers the core's NEED_ROOM / NEED_BUCKETS; false when memory is out. */
+  private makeRoom(need: number): boolean {
+    try {
+      if (need === NEED_ROOM) this.pool.grow();
+      else this.growBuckets();
+      return true;
+    } catch (e) {
+      if (e instanceof TsbpfError) return false;
+      throw e;
     }
-    const old = this.index.get(id);
-    if (old !== undefined) {
-      if (flags === BPF_NOEXIST) return -EEXIST;
-      this.touch(old);
-      this.created = false;
-      if (this.percpu) return old; // per-CPU values are updated in place, as in Linux
-      // Linux links a new element and frees the old one after the run: a pointer to the old
-      // value stays readable, and writes through it are lost
-      const slot = allocOrNull(this.pool);
-      if (slot === null) return -ENOMEM;
-      const e: HashEntry = { id, key: old.key, slot };
-      this.index.set(id, e);
-      this.retire(old.slot);
-      return e;
-    }
-    if (flags === BPF_EXIST) return -ENOENT;
-    if (this.index.size >= this.capacity) {
-      const room = this.makeRoom();
-      if (room < 0) return room;
-    }
-    const slot = allocOrNull(this.pool);
-    if (slot === null) return -ENOMEM; // no room under the address space limit, as kmalloc
-    const key = keyCopy();
-    const e: HashEntry = { id, key, slot };
-    this.index.set(id, e);
-    this.created = true;
-    return e;
   }
 
-  /** Removes an entry: 0, or -ENOENT. */
-  protected remove(id: KeyId): number {
-    const e = this.index.get(id);
-    if (e === undefined) return -ENOENT;
-    this.index.delete(id);
-    this.retire(e.slot);
-    return 0;
-  }
-
-  /** Frees a value slot once the current run is over (at once outside runs). */
-  private retire(slot: Slot): void {
-    const release = () => this.pool.release(slot);
-    if (this.env.defer) this.env.defer(release);
-    else release();
-  }
-
-  /** Whether an update of a full map evicts before it checks the key and flags (LRU). */
-  protected readonly evictsFirst: boolean = false;
-
-  /** Called when a program looks up or anyone updates an entry (LRU bookkeeping). */
-  protected touch(_e: HashEntry): void {}
-
-  /** Called when a new key meets a full map: 0 once there is room, or a negative errno. */
-  protected makeRoom(): number {
-    return -E2BIG;
+  /** Doubles the bucket array. */
+  private growBuckets(): void {
+    const n = this.x.htab_buckets(this.desc) * 2;
+    const bytes = n * 4;
+    const at = this.mem.allocHidden(bytes);
+    this.x.htab_rehash(this.desc, at, n - 1);
+    if (this.table !== null) this.mem.freeHidden(...this.table);
+    this.table = [at, bytes];
   }
 }

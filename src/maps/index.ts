@@ -39,7 +39,7 @@ export type { BpfMap, MapDefinition, MapEnv } from "./types.js";
 export { BaseMap, keyId, round8, type KeyId } from "./base.js";
 export { ArrayMap } from "./array.js";
 export { BloomFilterMap, bloomBitMask } from "./bloom-filter.js";
-export { HashMap, type HashEntry } from "./hash.js";
+export { HashMap } from "./hash.js";
 export { jhash, jhash2 } from "./jhash.js";
 export { LpmTrieMap } from "./lpm-trie.js";
 export { LruHashMap, lruCapacity } from "./lru.js";

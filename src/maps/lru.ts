@@ -15,7 +15,7 @@
  * of the number of CPUs, but the order stays global. `keys()` walks from least to most recently
  * used.
  */
-import { HashMap, type HashEntry } from "./hash.js";
+import { HashMap } from "./hash.js";
 import { BPF_F_NO_COMMON_LRU } from "./constants.js";
 import type { MapDefinition, MapEnv } from "./types.js";
 
@@ -26,29 +26,14 @@ export function lruCapacity(def: MapDefinition, numCpus: number): number {
   return up <= 0xffff_ffff ? up : Math.floor(def.maxEntries / numCpus) * numCpus;
 }
 
-/** An LRU hash map (plain or per-CPU). */
+/**
+ * An LRU hash map (plain or per-CPU): the map core keeps its order by use and, as in Linux, an
+ * update of a full map first takes an element, evicting the least recently used entry, and only
+ * then checks the key and the flags: a failed update may still evict, and a BPF_NOEXIST update
+ * of the oldest key evicts that key and succeeds.
+ */
 export class LruHashMap extends HashMap {
   constructor(def: MapDefinition, env: MapEnv, handle: number) {
-    super(def, env, handle, lruCapacity(def, env.numCpus));
-  }
-
-  /**
-   * As in Linux, an update of a full LRU map first takes an element, evicting the least recently
-   * used entry, and only then checks the key and the flags: a failed update may still evict, and
-   * a BPF_NOEXIST update of the oldest key evicts that key and succeeds.
-   */
-  protected override readonly evictsFirst = true;
-
-  /** Moves an entry to the most recently used end. */
-  protected override touch(e: HashEntry): void {
-    this.index.delete(e.id);
-    this.index.set(e.id, e);
-  }
-
-  /** Evicts the least recently used entry. */
-  protected override makeRoom(): number {
-    const oldest = this.index.keys().next();
-    if (!oldest.done) this.remove(oldest.value);
-    return 0;
+    super(def, env, handle, lruCapacity(def, env.numCpus), true);
   }
 }

@@ -223,6 +223,27 @@ export class AddressSpace {
     return { id, name, base, bytes };
   }
 
+  /**
+   * Reserves `bytes` (rounded up to pages) of zeroed heap that belongs to no segment, so
+   * programs can never access it: map descriptors, buckets and element records live there.
+   */
+  allocHidden(bytes: number): number {
+    return this.allocPages(bytes);
+  }
+
+  /** Gives back memory of {@link allocHidden} (same `bytes`); it is zeroed on reuse. */
+  freeHidden(base: number, bytes: number): void {
+    const size = Math.ceil(Math.max(bytes, 1) / PAGE_SIZE) * PAGE_SIZE;
+    const list = this.freePages.get(size) ?? [];
+    list.push(base);
+    this.freePages.set(size, list);
+  }
+
+  /** Address of a live-tracked segment's live bytes (one per slot), or 0. */
+  liveBytes(seg: Segment): number {
+    return this.i32[(SEGMENT_TABLE_BASE + seg.id * SEGMENT_SIZE) / 4 + SEG_LIVE];
+  }
+
   /** Maps a single region of `size` bytes. */
   mapRegion(name: string, size: number, flags: number): Segment {
     return this.mapSegment(name, 1, Math.max(size, 0), Math.max(size, 0), flags);
@@ -237,9 +258,7 @@ export class AddressSpace {
     i32.fill(0, d, d + SEGMENT_SIZE / 4);
     this.names[seg.id] = "";
     this.freeIds.push(seg.id);
-    const list = this.freePages.get(seg.bytes) ?? [];
-    list.push(seg.base);
-    this.freePages.set(seg.bytes, list);
+    this.freeHidden(seg.base, seg.bytes);
     this.epoch++;
   }
 

@@ -62,3 +62,15 @@ export const SegmentFlags = {
   /** The stack: its live bounds are checked by the engine, never through the page table. */
   STACK: 2,
 } as const;
+
+/**
+ * Per-run state in the null page (never mapped, so programs cannot reach it), read by the map
+ * core (`maps/core/core.c`, `struct run_state`): u32 fields at these addresses.
+ */
+export const RUN_STATE_BASE = 0x180;
+/** The current run's CPU (`bpf_get_smp_processor_id()`, per-CPU map values). */
+export const RUN_STATE_CPU = RUN_STATE_BASE;
+/** Non-zero when a map retired elements during the run: reclaim them when it ends. */
+export const RUN_STATE_PENDING = RUN_STATE_BASE + 4;
+/** r10 of the first frame (the top of the stack segment). */
+export const RUN_STATE_STACK_TOP = RUN_STATE_BASE + 8;

@@ -3,8 +3,11 @@ import {
   MAP_HANDLE_BASE,
   MAP_HANDLE_END,
   MAP_HANDLE_STRIDE,
+  RUN_STATE_CPU,
+  RUN_STATE_STACK_TOP,
   SegmentFlags,
 } from "../memory/layout.js";
+import { MapCore } from "../maps/core/index.js";
 import type { BpfMap } from "../maps/types.js";
 import type { HelperDef, HostServices, RunContext } from "../helpers/types.js";
 import type { ExecProgram } from "./program.js";
@@ -98,6 +101,7 @@ export class Machine {
     const bytes = stackBytes(this.maxFrames);
     this.stack = this.mem.mapRegion("stack", bytes, SegmentFlags.WRITABLE | SegmentFlags.STACK);
     this.stackTop = this.stack.base + bytes;
+    this.mem.i32[RUN_STATE_STACK_TOP / 4] = this.stackTop;
   }
 
   /** Whether a program is running (between {@link beginRun} and {@link endRun}). */
@@ -113,14 +117,19 @@ export class Machine {
     else task();
   }
 
-  /** Marks the start of a run. */
+  /** Marks the start of a run (and tells the map core its CPU). */
   beginRun(): void {
     this.running = true;
+    this.mem.i32[RUN_STATE_CPU / 4] = this.host.cpu;
   }
 
-  /** Marks the end of a run and runs the tasks deferred during it. */
+  /**
+   * Marks the end of a run: the map core reclaims what maps retired during it, and the tasks
+   * deferred during it run.
+   */
   endRun(): void {
     this.running = false;
+    MapCore.peek(this.mem)?.endRun();
     const tasks = this.deferred.splice(0);
     for (const t of tasks) t();
   }
