@@ -66,7 +66,16 @@ export const Imp = {
   traceCall: 7,
   /** `traceExit(pc, r0lo, r0hi, depth)` (traced code only). */
   traceExit: 8,
+  /** The map core's `map_lookup_elem(r1, r2, stackLo) -> r0` (maps/core/core.c). */
+  mapLookup: 9,
+  /** The map core's `map_update_elem(r1, r2, r3, r4, stackLo) -> r0`. */
+  mapUpdate: 10,
+  /** The map core's `map_delete_elem(r1, r2, stackLo) -> r0`. */
+  mapDelete: 11,
 } as const;
+
+/** The map core's answer "not mine: run the generic helper" (i64 minimum, as halves). */
+export const CORE_SLOW_HI = 0x8000_0000 | 0;
 
 /** Import signatures, in {@link Imp} order: [name, params, results]. */
 export const IMPORTS: readonly (readonly [string, number[], number[]])[] = [
@@ -79,6 +88,9 @@ export const IMPORTS: readonly (readonly [string, number[], number[]])[] = [
   ["raise", [I32, I32, I32], []],
   ["traceCall", [I32, I32, I32], []],
   ["traceExit", [I32, I32, I32, I32], []],
+  ["mapLookup", [I64, I64, I32], [I64]],
+  ["mapUpdate", [I64, I64, I64, I64, I32], [I64]],
+  ["mapDelete", [I64, I64, I32], [I64]],
 ];
 
 /** What {@link Imp.raise} reports. */

@@ -5,11 +5,18 @@
  */
 import { E2BIG, ENOENT } from "../errno.js";
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
-import { ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from "./abi.js";
+import { CORE_SLOW_HI, ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from "./abi.js";
 import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx } from "./ctx.js";
 import { Op, VOID } from "./wasm.js";
 
 const BPF_FUNC_tail_call = 12;
+
+/** Helpers the map core runs for hash, LRU and array maps: [import, argument registers]. */
+const CORE_HELPERS = new Map<number, readonly [number, number]>([
+  [1, [Imp.mapLookup, 2]], // bpf_map_lookup_elem
+  [2, [Imp.mapUpdate, 4]], // bpf_map_update_elem
+  [3, [Imp.mapDelete, 2]], // bpf_map_delete_elem
+]);
 
 /** Exit: hands the budget back, traces, returns r0. */
 export function lowerExit(c: FnCtx, pc: number): void {
@@ -144,9 +151,26 @@ export function lowerCall(c: FnCtx, pc: number): void {
     tailCallTail(c, pc);
     return;
   }
+  const core = c.traced || !c.coreMaps ? undefined : CORE_HELPERS.get(imm);
+  if (core !== undefined) {
+    // the map core, without leaving WebAssembly; the generic helper for what it does not run
+    // (other map types, bad pointers: the helper's errors name them)
+    const [imp, args] = core;
+    for (let r = 1; r <= args; r++) o.get(c.R[r]);
+    o.get(c.FPLO).call(imp).tee(c.R[0]).i64(0, CORE_SLOW_HI).op(Op.i64_eq);
+    o.u8(Op.if).u8(VOID);
+    lowerHelper(c, pc, imm);
+    o.u8(Op.end);
+    return;
+  }
+  lowerHelper(c, pc, imm);
+}
+
+/** A call of helper `imm` through the `helper` import (registers through the scratch area). */
+function lowerHelper(c: FnCtx, pc: number, imm: number): void {
   storeRegs(c, 0, 5);
   storeBudget(c);
-  o.i32(imm).i32(pc).get(c.DEPTH).call(Imp.helper);
+  c.out.i32(imm).i32(pc).get(c.DEPTH).call(Imp.helper);
   loadRegs(c, 0, 5);
   afterCall(c);
 }

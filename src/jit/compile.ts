@@ -40,6 +40,11 @@ export interface CompileOptions {
   funcStarts?: readonly number[];
   /** Extra entry points to compile (targets of `callx` found at run time). */
   extraEntries?: readonly number[];
+  /**
+   * Whether `bpf_map_{lookup,update,delete}_elem` are the built-in helpers, so compiled code
+   * may call the map core directly (default false).
+   */
+  coreMaps?: boolean;
   /** The prog_array a map handle names, for tail calls made without leaving WebAssembly. */
   progArray?: (handle: number) => { maxEntries: number; tableAddr: number } | undefined;
 }
@@ -180,6 +185,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly traced: boolean;
   readonly progId: number;
   readonly maxFrames: number;
+  readonly coreMaps: boolean;
   readonly locals: number[] = [...FIXED_LOCALS];
   private readonly caches = new Map<number, Cache>();
   private readonly groups = new Map<number, Cache[]>();
@@ -213,6 +219,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.traced = opts.traced;
     this.progId = opts.progId ?? 0;
     this.maxFrames = opts.maxFrames ?? MAX_RUN_FRAMES;
+    this.coreMaps = opts.coreMaps ?? false;
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
     // allocate the caches of every checked access up front, so resets cover them all

@@ -20,6 +20,8 @@ export interface FnCtx {
   readonly progId: number;
   /** Frames a run may reach. */
   readonly maxFrames: number;
+  /** Whether map lookup/update/delete may call the map core directly (built-in helpers). */
+  readonly coreMaps: boolean;
   /** Local index of r0..r10. */
   readonly R: readonly number[];
   /** Locals: frame depth (i32), program base depth (i32), budget left (i64). */

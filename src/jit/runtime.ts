@@ -28,6 +28,8 @@ import { funcAt, progId, type ExecProgram } from "../runtime/program.js";
 import { tailCall } from "../runtime/tail-call.js";
 import { hex64 } from "../runtime/trace.js";
 import { ProgArrayMap } from "../maps/prog-array.js";
+import { MapCore } from "../maps/core/index.js";
+import { HELPERS } from "../helpers/index.js";
 import {
   ENTRY_BY_ID,
   MAX_FAST_ID,
@@ -42,6 +44,8 @@ import { compileProgram } from "./compile.js";
 import { Bytes, I32, I64, ModuleBuilder, Op } from "./wasm.js";
 
 const BPF_FUNC_tail_call = 12;
+/** The built-in lookup/update/delete helpers (ids 1-3), which compiled code may run in the map core. */
+const MAP_HELPERS = HELPERS.filter((d) => d.id >= 1 && d.id <= 3);
 // i32 indices into the scratch view (module constants: cheap in transpiled code too)
 const V_BUDGET = Scratch.BUDGET / 4;
 const V_RESULT_HI = Scratch.RESULT / 4 + 1;
@@ -285,6 +289,7 @@ export class JitRuntime extends EngineEnv {
       funcStarts: prog.funcs.map((f) => f.start),
       extraEntries: extra,
       progArray: (handle) => this.progArray(handle),
+      coreMaps: this.coreMaps(),
     });
     return { bytes, entries, imports: { e: this.imports(prog, traced, checkpoints) } };
   }
@@ -341,6 +346,12 @@ export class JitRuntime extends EngineEnv {
     return { maxEntries: map.def.maxEntries, tableAddr: slots.tableAddr };
   }
 
+  /** Whether the machine's map lookup/update/delete helpers are the built-in ones. */
+  private coreMaps(): boolean {
+    const h = this.machine.helpers;
+    return MAP_HELPERS.every((d) => h[d.id] === d);
+  }
+
   /** The imports of `prog`'s module (see abi.ts). */
   private imports(
     prog: ExecProgram,
@@ -348,9 +359,13 @@ export class JitRuntime extends EngineEnv {
     checkpoints: readonly Checkpoint[],
   ): WebAssembly.ModuleImports {
     const m = this.machine;
+    const core = MapCore.of(m.mem).exports;
     return {
       m: m.mem.memory,
       t: this.table,
+      mapLookup: core.map_lookup_elem,
+      mapUpdate: core.map_update_elem,
+      mapDelete: core.map_delete_elem,
       helper: (id: number, pc: number, depth: number) => {
         const h = m.helpers[id];
         if (h === undefined) throw unknownHelperFault(id, pc);
