@@ -15,7 +15,7 @@ import "./vm/index.js";
 import { loadCollectionSpec } from "./elf/loader.js";
 import type { LoadCollectionOptions } from "./elf/types.js";
 import { Collection, type CollectionOptions } from "./runtime/collection.js";
-import { checkElfSize, resolveLimits } from "./limits.js";
+import { resolveLimits } from "./limits.js";
 
 export { loadCollectionSpec } from "./elf/loader.js";
 export { setGlobal, findGlobal, type GlobalVariable } from "./elf/globals.js";
@@ -63,6 +63,6 @@ export function loadCollection(
   bytes: Uint8Array,
   opts: CollectionOptions & LoadCollectionOptions = {},
 ): Collection {
-  checkElfSize(bytes.length, resolveLimits(opts));
-  return Collection.load(loadCollectionSpec(bytes, { name: opts.name }), opts);
+  const { maxElfBytes } = resolveLimits(opts);
+  return Collection.load(loadCollectionSpec(bytes, { name: opts.name, maxElfBytes }), opts);
 }

@@ -36,7 +36,10 @@ export function loadCollectionSpecFile(
   path: string,
   opts: Pick<LimitOptions, "maxElfBytes"> = {},
 ): CollectionSpec {
-  return loadCollectionSpec(readObjectFile(path, opts), { name: path });
+  return loadCollectionSpec(readObjectFile(path, opts), {
+    name: path,
+    maxElfBytes: opts.maxElfBytes,
+  });
 }
 
 /** Reads, parses and loads an object file. */

@@ -18,6 +18,7 @@ import {
 import { encodeProgram, execRaw, loadCollection, type Insn } from "../src/index.js";
 import { DEFAULT_LIMITS, MAX_RUN_FRAMES, resolveLimits } from "../src/limits.js";
 import { LoadError } from "../src/elf/errors.js";
+import { loadCollectionSpec } from "../src/elf/loader.js";
 import type { CollectionSpec } from "../src/elf/types.js";
 import { createMap } from "../src/maps/index.js";
 import type { MapEnv } from "../src/maps/types.js";
@@ -101,6 +102,11 @@ describe("limits", () => {
     const e = thrown(() => loadCollection(bytes, { maxElfBytes: 1000 }));
     expect(e).toBeInstanceOf(LimitError);
     expect(e).toMatchObject({ code: "ELF_TOO_LARGE", limit: "maxElfBytes", max: 1000 });
+    // the spec loader alone applies the limit too (default 256 MiB)
+    expect(thrown(() => loadCollectionSpec(bytes, { maxElfBytes: 1000 }))).toMatchObject({
+      code: "ELF_TOO_LARGE",
+    });
+    expect(loadCollectionSpec(bytes).programs.length).toBeGreaterThan(0);
     const dir = mkdtempSync(join(tmpdir(), "tsbpf-limits-"));
     const path = join(dir, "big.o");
     writeFileSync(path, bytes);

@@ -6,6 +6,7 @@ import { Btf } from "./btf.js";
 import { fixupDatasecs } from "./btf-fixup.js";
 import { parseBtfExt, type BtfExt } from "./btf-ext.js";
 import { LoadError } from "./errors.js";
+import { checkElfSize, resolveLimits } from "../limits.js";
 import { linkProgram, sortBtfExt } from "./link.js";
 import { applyMapRelocations } from "./map-slots.js";
 import { collectMaps } from "./maps.js";
@@ -32,6 +33,7 @@ export function loadCollectionSpec(
   bytes: Uint8Array,
   opts: LoadCollectionOptions = {},
 ): CollectionSpec {
+  checkElfSize(bytes.length, resolveLimits({ maxElfBytes: opts.maxElfBytes }));
   try {
     // A plain copy: a Node Buffer's slice() is a view, and the loader must never write into
     // (or keep) the caller's bytes.

@@ -165,4 +165,6 @@ export interface LoadCollectionOptions {
    * truncated to 15 bytes, as libbpf does. Default `obj`.
    */
   name?: string;
+  /** Largest object accepted, in bytes (default 256 MiB): a larger one is `ELF_TOO_LARGE`. */
+  maxElfBytes?: number;
 }
