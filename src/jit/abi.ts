@@ -33,8 +33,12 @@ export const Scratch = {
   TCNT: 64,
   /** `AddressSpace.epoch` (i32), refreshed at run start and after every helper call. */
   EPOCH: 68,
+  /** The instruction budget of one run (i64): BUDGET's value at the start of each run. */
+  LIMIT: 72,
+  /** Nonzero when a run deferred work (`Machine.defer`): the repeat loop returns to JS. */
+  DEFERRED: 80,
   /** Bytes used. */
-  SIZE: 72,
+  SIZE: 84,
 } as const;
 
 /**

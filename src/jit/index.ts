@@ -53,6 +53,9 @@ export class JitEngine implements Engine {
   run(prog: ExecProgram, r1lo: number, r1hi: number, r2lo = 0, r2hi = 0): [number, number] {
     return this.rt.runProgram(prog, r1lo, r1hi, r2lo, r2hi);
   }
+  runMany(prog: ExecProgram, r1lo: number, r1hi: number, n: number): [number, number, number] {
+    return this.rt.runMany(prog, r1lo, r1hi, n);
+  }
 
   /** Compiles `prog` now (otherwise its first run does); `traced`: the form traced runs use. */
   prepare(prog: ExecProgram, traced = false): void {

@@ -103,14 +103,21 @@ export class Machine {
   /** Whether a program is running (between {@link beginRun} and {@link endRun}). */
   private running = false;
   private readonly deferred: (() => void)[] = [];
+  /**
+   * Called when a run defers a task: an engine that makes several runs without returning to
+   * JavaScript (the JIT's repeat loop) learns here that {@link endRun} must run before the next.
+   */
+  onDefer: (() => void) | null = null;
 
   /**
    * Runs `task` after the current run (Linux's RCU grace period), or now outside runs. Maps
    * free deleted or replaced values this way.
    */
   defer(task: () => void): void {
-    if (this.running) this.deferred.push(task);
-    else task();
+    if (this.running) {
+      this.deferred.push(task);
+      this.onDefer?.();
+    } else task();
   }
 
   /** Marks the start of a run. */
