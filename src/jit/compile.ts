@@ -22,7 +22,9 @@ import {
   type WalkLocals,
 } from "./memcheck.js";
 import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
-import { Bytes, I32, I64, ModuleBuilder, Op } from "./wasm.js";
+import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
+
+const BPF_FUNC_tail_call = 12;
 
 /** Options of {@link compileProgram}. */
 export interface CompileOptions {
@@ -137,6 +139,16 @@ export function compileProgram(p: DecodedProgram, opts: CompileOptions): Compile
   return { bytes: mb.build(), entries, checkpoints };
 }
 
+/** Whether a block of `cfg` calls `bpf_tail_call`. */
+function tailCalls(p: DecodedProgram, cfg: Cfg): boolean {
+  for (let b = 0; b < cfg.n; b++) {
+    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+      if (p.code[pc] === 0x85 && p.src[pc] === 0 && p.imm[pc] === BPF_FUNC_tail_call) return true;
+    }
+  }
+  return false;
+}
+
 /** Whether the instruction at `pc` (not a call) may write register `r`. */
 function writesReg(p: DecodedProgram, pc: number, r: number): boolean {
   const c = p.code[pc];
@@ -161,8 +173,9 @@ const L = {
   FPLO: 20,
   STATE: 21,
   WALK: 22, // six i32 temporaries
+  TN: 28,
 } as const;
-const FIXED_LOCALS = [...new Array<number>(12).fill(I64), ...new Array<number>(9).fill(I32)];
+const FIXED_LOCALS = [...new Array<number>(12).fill(I64), ...new Array<number>(10).fill(I32)];
 
 /** Compiles one function (one entry of one region). */
 class FuncCompiler implements FnCtx, BlockEmitter {
@@ -175,6 +188,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly TB = L.TB;
   readonly TC = L.TC;
   readonly TI = L.TI;
+  readonly TN = L.TN;
   readonly FPLO = L.FPLO;
   readonly scratch: number;
   readonly traced: boolean;
@@ -188,6 +202,9 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly progArray: CompileOptions["progArray"];
   private blockStart = 0;
   private block = 0;
+  /** Constructs open around the current block's body; -1 when there is no self loop. */
+  private nest = -1;
+  private readonly hasSelfLoop: boolean;
   private readonly walkLocals: WalkLocals;
   private readonly plan: BudgetPlan;
 
@@ -215,6 +232,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.maxFrames = opts.maxFrames ?? MAX_RUN_FRAMES;
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
+    this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && tailCalls(p, cfg);
     // allocate the caches of every checked access up front, so resets cover them all
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
@@ -277,8 +295,10 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     loadBudget(this);
     const epoch = this.scratch + Scratch.EPOCH;
     emitCacheSync(this.out, [...this.caches.values()], epoch, this.gEpoch, true);
+    if (this.hasSelfLoop) o.u8(Op.loop).u8(VOID);
     if (this.cfg.reducible) emitStructured(this.cfg, this, o);
     else emitDispatch(this.cfg, this, o, L.STATE);
+    if (this.hasSelfLoop) o.u8(Op.end);
     o.op(Op.unreachable, Op.end);
     return o.view().slice();
   }
@@ -296,8 +316,13 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return this.progArray?.(p.imm[last]);
   }
 
-  body(b: number): void {
+  selfLoop(): number | undefined {
+    return this.hasSelfLoop ? this.nest : undefined;
+  }
+
+  body(b: number, depth: number): void {
     const { p, cfg } = this;
+    this.nest = depth;
     this.blockStart = cfg.start[b];
     this.block = b;
     const jumpEnds = cfg.term[b] === Term.Goto || cfg.term[b] === Term.Cond;

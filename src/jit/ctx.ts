@@ -26,11 +26,12 @@ export interface FnCtx {
   readonly DEPTH: number;
   readonly BASE: number;
   readonly LEFT: number;
-  /** Temporaries: three i64, one i32. */
+  /** Temporaries: three i64, two i32. */
   readonly TA: number;
   readonly TB: number;
   readonly TC: number;
   readonly TI: number;
+  readonly TN: number;
   /** i32 local: the lowest address of the current frame (r10 - 512). */
   readonly FPLO: number;
   /** Function index of `$check`. */
@@ -43,6 +44,12 @@ export interface FnCtx {
   cacheGroup(reg: number): readonly Cache[];
   /** Locals for an inline table walk when the current block is in a loop, else undefined. */
   walk(): WalkLocals | undefined;
+  /**
+   * In the program's entry function (pc 0) when it may tail-call: the `br` depth, from the
+   * current block's body, of the loop around the function's body (a tail call of the program
+   * itself branches there: same frame, budget and caches kept in locals). Else undefined.
+   */
+  selfLoop(): number | undefined;
   /** Function index of the compiled function entered at `pc`. */
   funcIndex(pc: number): number;
   /** Emits the re-validation of every cache after a call (helpers may change the memory). */
