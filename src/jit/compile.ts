@@ -202,8 +202,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly progArray: CompileOptions["progArray"];
   private blockStart = 0;
   private block = 0;
-  /** Constructs open around the current block's body; -1 when there is no self loop. */
-  private nest = -1;
+  /** Constructs the structuring pass opened around the current block's body. */
+  private nest = 0;
   private readonly hasSelfLoop: boolean;
   private readonly walkLocals: WalkLocals;
   private readonly plan: BudgetPlan;
