@@ -76,6 +76,16 @@ describe("jit: tail calls", () => {
     }
   });
 
+  it("a self tail call whose slot was empty when the program compiled", () => {
+    for (const e of ENGINES) {
+      const w = world(e, { progs: [{ name: "self", asm: selfCall }], maps: [PROG_ARRAY] });
+      expect(w.run()).toBe(1n);
+      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(0, w.progs[0]);
+      expect(w.run()).toBe(35n);
+      expect(w.run()).toBe(69n);
+    }
+  });
+
   it("A calls B, B tail-calls C: C's r0 comes back to A, A's r6-r9 intact", () => {
     const a = `
       mov %r6, 6

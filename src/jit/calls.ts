@@ -6,7 +6,7 @@
 import { E2BIG, ENOENT } from "../errno.js";
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
 import { ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from "./abi.js";
-import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx } from "./ctx.js";
+import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx, type TailMap } from "./ctx.js";
 import { Op, VOID } from "./wasm.js";
 
 const BPF_FUNC_tail_call = 12;
@@ -51,7 +51,7 @@ function tailCallTail(c: FnCtx, pc: number): void {
  * r0 = -ENOENT / -E2BIG, execution goes on) and the jump to a compiled target; anything else
  * (a target not compiled yet) takes the shared `tailCall()` path after it.
  */
-function tailCallSite(c: FnCtx, pc: number, map: { maxEntries: number; tableAddr: number }) {
+function tailCallSite(c: FnCtx, pc: number, map: TailMap) {
   const o = c.out;
   const tcnt = c.scratch + Scratch.TCNT;
   const fail = (errno: number) => {

@@ -10,7 +10,7 @@ import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
 import { JUMP_KIND, Term, buildCfg, type Cfg } from "./cfg.js";
 import { BudgetPlan, type Checkpoint } from "./budget.js";
-import { emitCharge, loadBudget, type FnCtx } from "./ctx.js";
+import { emitCharge, loadBudget, type FnCtx, type TailMap } from "./ctx.js";
 import { isCall, isSupported, lowerCond, lowerInsn } from "./lower.js";
 import {
   CHECK_PARAMS,
@@ -42,8 +42,11 @@ export interface CompileOptions {
   funcStarts?: readonly number[];
   /** Extra entry points to compile (targets of `callx` found at run time). */
   extraEntries?: readonly number[];
-  /** The prog_array a map handle names, for tail calls made without leaving WebAssembly. */
-  progArray?: (handle: number) => { maxEntries: number; tableAddr: number } | undefined;
+  /**
+   * The prog_array a map handle names, for tail calls made without leaving WebAssembly;
+   * `index`: the slot a tail call uses, when constant (for {@link TailMap.holdsSelf}).
+   */
+  progArray?: (handle: number, index?: number) => TailMap | undefined;
 }
 
 /** A compiled program: the module's bytes and the eBPF pc each export `f<i>` starts at. */
@@ -139,14 +142,32 @@ export function compileProgram(p: DecodedProgram, opts: CompileOptions): Compile
   return { bytes: mb.build(), entries, checkpoints };
 }
 
-/** Whether a block of `cfg` calls `bpf_tail_call`. */
-function tailCalls(p: DecodedProgram, cfg: Cfg): boolean {
-  for (let b = 0; b < cfg.n; b++) {
-    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
-      if (p.code[pc] === 0x85 && p.src[pc] === 0 && p.imm[pc] === BPF_FUNC_tail_call) return true;
-    }
+/**
+ * The last instruction before `pc`, in the block that starts at `blockStart` and after any
+ * call in it, that writes `reg`; -1 if none.
+ */
+function lastWrite(p: DecodedProgram, blockStart: number, pc: number, reg: number): number {
+  let last = -1;
+  for (let q = blockStart; q < pc; q += p.code[q] === OP_LDDW ? 2 : 1) {
+    const c = p.code[q];
+    if (isCall(c)) last = -1;
+    else if (writesReg(p, q, reg)) last = q;
   }
-  return false;
+  return last;
+}
+
+/** The map handle r2 holds at the call at `pc` when the block loads it as a constant. */
+function r2MapAt(p: DecodedProgram, blockStart: number, pc: number): number | undefined {
+  const last = lastWrite(p, blockStart, pc, 2);
+  if (last < 0 || p.code[last] !== OP_LDDW || p.imm[last + 1] !== 0) return undefined;
+  return p.imm[last];
+}
+
+/** The u32 index r3 holds at the call at `pc` when the block sets it to a constant. */
+function r3IndexAt(p: DecodedProgram, blockStart: number, pc: number): number | undefined {
+  const last = lastWrite(p, blockStart, pc, 3);
+  const c = last < 0 ? -1 : p.code[last];
+  return c === 0xb7 || c === 0xb4 ? p.imm[last] >>> 0 : undefined;
 }
 
 /** Whether the instruction at `pc` (not a call) may write register `r`. */
@@ -232,7 +253,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.maxFrames = opts.maxFrames ?? MAX_RUN_FRAMES;
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
-    this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && tailCalls(p, cfg);
+    this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
     // allocate the caches of every checked access up front, so resets cover them all
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
@@ -303,17 +324,27 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return o.view().slice();
   }
 
-  tailMap(pc: number): { maxEntries: number; tableAddr: number } | undefined {
-    // the last write to r2 in this block, before any call, must be `lddw r2, map`
-    const p = this.p;
-    let last = -1;
-    for (let q = this.blockStart; q < pc; q += p.code[q] === OP_LDDW ? 2 : 1) {
-      const c = p.code[q];
-      if (isCall(c)) last = -1;
-      else if (writesReg(p, q, 2)) last = q;
+  tailMap(pc: number): TailMap | undefined {
+    const handle = r2MapAt(this.p, this.blockStart, pc);
+    return handle === undefined ? undefined : this.progArray?.(handle);
+  }
+
+  /**
+   * Whether a tail call of the function may reach the program itself: its prog_array held the
+   * program (in the slot of a constant index) at compile time.
+   */
+  private mayCallSelf(): boolean {
+    const { p, cfg } = this;
+    for (let b = 0; b < cfg.n; b++) {
+      for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+        if (p.code[pc] !== 0x85 || p.src[pc] !== 0 || p.imm[pc] !== BPF_FUNC_tail_call) continue;
+        const handle = r2MapAt(p, cfg.start[b], pc);
+        if (handle === undefined) continue;
+        const index = r3IndexAt(p, cfg.start[b], pc);
+        if (this.progArray?.(handle, index)?.holdsSelf) return true;
+      }
     }
-    if (last < 0 || p.code[last] !== OP_LDDW || p.imm[last + 1] !== 0) return undefined;
-    return this.progArray?.(p.imm[last]);
+    return false;
   }
 
   selfLoop(): number | undefined {

@@ -31,6 +31,7 @@ import { ProgArrayMap } from "../maps/prog-array.js";
 import { ENTRY_BY_ID, MAX_FAST_ID, RaiseKind, SCRATCH_BASE, Scratch } from "./abi.js";
 import { budgetPc, type Checkpoint } from "./budget.js";
 import { compileProgram } from "./compile.js";
+import type { TailMap } from "./ctx.js";
 import { trampoline, type Invoke, type Repeat } from "./trampoline.js";
 
 const BPF_FUNC_tail_call = 12;
@@ -280,7 +281,7 @@ export class JitRuntime extends EngineEnv {
       progId: prog.id,
       funcStarts: prog.funcs.map((f) => f.start),
       extraEntries: extra,
-      progArray: (handle) => this.progArray(handle),
+      progArray: (handle, index) => this.progArray(handle, prog, index),
     });
     return { bytes, entries, imports: { e: this.imports(prog, traced, checkpoints) } };
   }
@@ -322,11 +323,12 @@ export class JitRuntime extends EngineEnv {
   }
 
   /**
-   * The prog_array behind a map handle, for compiled tail calls. Its slot mirror must hold
-   * program ids: the JIT sets `idOf` to the program id (what Linux's lookup returns) unless it
-   * already is, and rewrites the mirror.
+   * The prog_array behind a map handle, for compiled tail calls of `prog`. Its slot mirror must
+   * hold program ids: the JIT sets `idOf` to the program id (what Linux's lookup returns)
+   * unless it already is, and rewrites the mirror. `holdsSelf`: slot `index` (any slot when
+   * undefined) holds `prog`.
    */
-  private progArray(handle: number): { maxEntries: number; tableAddr: number } | undefined {
+  private progArray(handle: number, prog: ExecProgram, index?: number): TailMap | undefined {
     const map = this.machine.mapByHandle(handle);
     if (!(map instanceof ProgArrayMap)) return undefined;
     const slots = map as ProgArrayMap<ExecProgram>;
@@ -334,7 +336,11 @@ export class JitRuntime extends EngineEnv {
       slots.idOf = progId;
       for (let i = 0; i < slots.size; i++) slots.setSlot(i, slots.getSlot(i) ?? null);
     }
-    return { maxEntries: map.def.maxEntries, tableAddr: slots.tableAddr };
+    let holdsSelf = index !== undefined && slots.getSlot(index) === prog;
+    for (let i = 0; i < slots.size && index === undefined && !holdsSelf; i++) {
+      holdsSelf = slots.getSlot(i) === prog;
+    }
+    return { maxEntries: map.def.maxEntries, tableAddr: slots.tableAddr, holdsSelf };
   }
 
   /** The imports of `prog`'s module (see abi.ts). */
