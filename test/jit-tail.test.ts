@@ -22,6 +22,70 @@ describe("jit: tail calls", () => {
     expect(r.trace.filter((e) => e.kind === "tail_call").length).toBe(33);
   });
 
+  it("the budget stops a self chain in the same program and pc", () => {
+    // 8 instructions a program until the call, 10 for the last: 274 in all
+    for (const insnLimit of [7, 8, 100, 101, 263, 264, 272, 273]) {
+      const spec = { progs: [{ name: "self", asm: selfCall }], maps: [PROG_ARRAY], slots: [[0, 0, 0]] as [number, number, number][], insnLimit }; // prettier-ignore
+      const [a, b] = ENGINES.map((e) => world(e, spec).run());
+      expect(b).toBe(a);
+      expect(a).toMatch(
+        new RegExp(`pc \\d+ in self: instruction budget of ${insnLimit} exhausted`),
+      );
+    }
+  });
+
+  it("a self chain whose entry function is irreducible (dispatch loop)", () => {
+    // the cycle a <-> b has two entries; each run enters it by the other one
+    const src = `
+      mov %r6, %r1
+      ldxw %r7, [%r1]
+      mov %r8, 0
+      jset %r7, 1, b
+    a:
+      add %r8, 1
+    b:
+      add %r8, 1
+      jlt %r8, 4, a
+      add %r7, 1
+      stxw [%r6], %r7
+      mov %r1, %r6
+      lddw %r2, 0x7ead0000
+      mov %r3, 0
+      call 12
+      ldxw %r0, [%r6]
+      exit`;
+    const r = both({ progs: [{ name: "self", asm: src }], maps: [PROG_ARRAY], slots: [[0, 0, 0]] }, 2); // prettier-ignore
+    expect(r.r).toEqual([34n, 68n]);
+  });
+
+  it("a self tail call sees its slot change to another program", () => {
+    for (const e of ENGINES) {
+      const w = world(e, {
+        progs: [
+          { name: "self", asm: selfCall },
+          { name: "q", asm: "mov %r0, 2\nexit" },
+        ],
+        maps: [PROG_ARRAY],
+        slots: [[0, 0, 0]],
+      });
+      expect(w.run()).toBe(34n);
+      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(0, w.progs[1]);
+      expect(w.run()).toBe(2n);
+      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(0, w.progs[0]);
+      expect(w.run()).toBe(34n * 2n + 1n);
+    }
+  });
+
+  it("a self tail call whose slot was empty when the program compiled", () => {
+    for (const e of ENGINES) {
+      const w = world(e, { progs: [{ name: "self", asm: selfCall }], maps: [PROG_ARRAY] });
+      expect(w.run()).toBe(1n);
+      (w.maps[0] as ProgArrayMap<ExecProgram>).setSlot(0, w.progs[0]);
+      expect(w.run()).toBe(35n);
+      expect(w.run()).toBe(69n);
+    }
+  });
+
   it("A calls B, B tail-calls C: C's r0 comes back to A, A's r6-r9 intact", () => {
     const a = `
       mov %r6, 6

@@ -33,8 +33,10 @@ export const Scratch = {
   TCNT: 64,
   /** `AddressSpace.epoch` (i32), refreshed at run start and after every helper call. */
   EPOCH: 68,
+  /** The instruction budget of one run (i64): BUDGET's value at the start of each run. */
+  LIMIT: 72,
   /** Bytes used. */
-  SIZE: 72,
+  SIZE: 80,
 } as const;
 
 /**

@@ -6,7 +6,7 @@
 import { E2BIG, ENOENT } from "../errno.js";
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
 import { CORE_SLOW_HI, ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from "./abi.js";
-import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx } from "./ctx.js";
+import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx, type TailMap } from "./ctx.js";
 import { Op, VOID } from "./wasm.js";
 
 const BPF_FUNC_tail_call = 12;
@@ -58,7 +58,7 @@ function tailCallTail(c: FnCtx, pc: number): void {
  * r0 = -ENOENT / -E2BIG, execution goes on) and the jump to a compiled target; anything else
  * (a target not compiled yet) takes the shared `tailCall()` path after it.
  */
-function tailCallSite(c: FnCtx, pc: number, map: { maxEntries: number; tableAddr: number }) {
+function tailCallSite(c: FnCtx, pc: number, map: TailMap) {
   const o = c.out;
   const tcnt = c.scratch + Scratch.TCNT;
   const fail = (errno: number) => {
@@ -68,12 +68,15 @@ function tailCallSite(c: FnCtx, pc: number, map: { maxEntries: number; tableAddr
   o.u8(Op.block).u8(VOID); // $slow
   o.get(c.R[3]).op(Op.i32_wrap_i64).tee(c.TI).i32(map.maxEntries).op(Op.i32_ge_u);
   fail(ENOENT);
-  o.i32(0).mem(Op.i32_load, tcnt).i32(MAX_TAIL_CALL_CNT).op(Op.i32_ge_u);
+  o.i32(0).mem(Op.i32_load, tcnt).tee(c.TN).i32(MAX_TAIL_CALL_CNT).op(Op.i32_ge_u);
   fail(E2BIG);
   o.get(c.TI).i32(2).op(Op.i32_shl).mem(Op.i32_load, map.tableAddr).tee(c.TI).op(Op.i32_eqz);
   fail(ENOENT);
+  const count = () => {
+    o.i32(0).get(c.TN).i32(1).op(Op.i32_add).mem(Op.i32_store, tcnt);
+  };
   const jump = (indirect: boolean) => {
-    o.i32(0).i32(0).mem(Op.i32_load, tcnt).i32(1).op(Op.i32_add).mem(Op.i32_store, tcnt);
+    count();
     storeBudget(c);
     for (let r = 1; r <= 5; r++) o.get(c.R[r]);
     o.get(c.DEPTH).get(c.DEPTH);
@@ -81,9 +84,17 @@ function tailCallSite(c: FnCtx, pc: number, map: { maxEntries: number; tableAddr
     else o.u8(Op.return_call).u32(c.funcIndex(0));
   };
   if (c.progId > 0) {
-    // the program calls itself: a direct tail call of its entry (about twice as fast)
+    // the program calls itself: a branch to the top of the entry function (budget and caches
+    // stay in locals; r0 and r6-r9 start at 0 as in a call), else a direct tail call
     o.get(c.TI).i32(c.progId).op(Op.i32_eq).u8(Op.if).u8(VOID);
-    jump(false);
+    const self = c.selfLoop();
+    if (self === undefined) jump(false);
+    else {
+      count();
+      o.get(c.DEPTH).set(c.BASE);
+      for (const r of [0, 6, 7, 8, 9]) o.i64(0).set(c.R[r]);
+      o.br(self + 3); // out of the `if`, $slow and $end
+    }
     o.u8(Op.end);
   }
   o.get(c.TI).i32(MAX_FAST_ID).op(Op.i32_ge_u).u8(Op.br_if).u32(0);

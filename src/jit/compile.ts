@@ -10,7 +10,7 @@ import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
 import { JUMP_KIND, Term, buildCfg, type Cfg } from "./cfg.js";
 import { BudgetPlan, type Checkpoint } from "./budget.js";
-import { emitCharge, loadBudget, type FnCtx } from "./ctx.js";
+import { emitCharge, loadBudget, type FnCtx, type TailMap } from "./ctx.js";
 import { isCall, isSupported, lowerCond, lowerInsn } from "./lower.js";
 import {
   CHECK_PARAMS,
@@ -22,7 +22,9 @@ import {
   type WalkLocals,
 } from "./memcheck.js";
 import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
-import { Bytes, I32, I64, ModuleBuilder, Op } from "./wasm.js";
+import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
+
+const BPF_FUNC_tail_call = 12;
 
 /** Options of {@link compileProgram}. */
 export interface CompileOptions {
@@ -45,8 +47,11 @@ export interface CompileOptions {
    * may call the map core directly (default false).
    */
   coreMaps?: boolean;
-  /** The prog_array a map handle names, for tail calls made without leaving WebAssembly. */
-  progArray?: (handle: number) => { maxEntries: number; tableAddr: number } | undefined;
+  /**
+   * The prog_array a map handle names, for tail calls made without leaving WebAssembly;
+   * `index`: the slot a tail call uses, when constant (for {@link TailMap.holdsSelf}).
+   */
+  progArray?: (handle: number, index?: number) => TailMap | undefined;
 }
 
 /** A compiled program: the module's bytes and the eBPF pc each export `f<i>` starts at. */
@@ -142,6 +147,34 @@ export function compileProgram(p: DecodedProgram, opts: CompileOptions): Compile
   return { bytes: mb.build(), entries, checkpoints };
 }
 
+/**
+ * The last instruction before `pc`, in the block that starts at `blockStart` and after any
+ * call in it, that writes `reg`; -1 if none.
+ */
+function lastWrite(p: DecodedProgram, blockStart: number, pc: number, reg: number): number {
+  let last = -1;
+  for (let q = blockStart; q < pc; q += p.code[q] === OP_LDDW ? 2 : 1) {
+    const c = p.code[q];
+    if (isCall(c)) last = -1;
+    else if (writesReg(p, q, reg)) last = q;
+  }
+  return last;
+}
+
+/** The map handle r2 holds at the call at `pc` when the block loads it as a constant. */
+function r2MapAt(p: DecodedProgram, blockStart: number, pc: number): number | undefined {
+  const last = lastWrite(p, blockStart, pc, 2);
+  if (last < 0 || p.code[last] !== OP_LDDW || p.imm[last + 1] !== 0) return undefined;
+  return p.imm[last];
+}
+
+/** The u32 index r3 holds at the call at `pc` when the block sets it to a constant. */
+function r3IndexAt(p: DecodedProgram, blockStart: number, pc: number): number | undefined {
+  const last = lastWrite(p, blockStart, pc, 3);
+  const c = last < 0 ? -1 : p.code[last];
+  return c === 0xb7 || c === 0xb4 ? p.imm[last] >>> 0 : undefined;
+}
+
 /** Whether the instruction at `pc` (not a call) may write register `r`. */
 function writesReg(p: DecodedProgram, pc: number, r: number): boolean {
   const c = p.code[pc];
@@ -166,8 +199,9 @@ const L = {
   FPLO: 20,
   STATE: 21,
   WALK: 22, // six i32 temporaries
+  TN: 28,
 } as const;
-const FIXED_LOCALS = [...new Array<number>(12).fill(I64), ...new Array<number>(9).fill(I32)];
+const FIXED_LOCALS = [...new Array<number>(12).fill(I64), ...new Array<number>(10).fill(I32)];
 
 /** Compiles one function (one entry of one region). */
 class FuncCompiler implements FnCtx, BlockEmitter {
@@ -180,6 +214,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly TB = L.TB;
   readonly TC = L.TC;
   readonly TI = L.TI;
+  readonly TN = L.TN;
   readonly FPLO = L.FPLO;
   readonly scratch: number;
   readonly traced: boolean;
@@ -194,6 +229,9 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly progArray: CompileOptions["progArray"];
   private blockStart = 0;
   private block = 0;
+  /** Constructs the structuring pass opened around the current block's body. */
+  private nest = 0;
+  private readonly hasSelfLoop: boolean;
   private readonly walkLocals: WalkLocals;
   private readonly plan: BudgetPlan;
 
@@ -222,6 +260,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.coreMaps = opts.coreMaps ?? false;
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
+    this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
     // allocate the caches of every checked access up front, so resets cover them all
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
@@ -284,27 +323,44 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     loadBudget(this);
     const epoch = this.scratch + Scratch.EPOCH;
     emitCacheSync(this.out, [...this.caches.values()], epoch, this.gEpoch, true);
+    if (this.hasSelfLoop) o.u8(Op.loop).u8(VOID);
     if (this.cfg.reducible) emitStructured(this.cfg, this, o);
     else emitDispatch(this.cfg, this, o, L.STATE);
+    if (this.hasSelfLoop) o.u8(Op.end);
     o.op(Op.unreachable, Op.end);
     return o.view().slice();
   }
 
-  tailMap(pc: number): { maxEntries: number; tableAddr: number } | undefined {
-    // the last write to r2 in this block, before any call, must be `lddw r2, map`
-    const p = this.p;
-    let last = -1;
-    for (let q = this.blockStart; q < pc; q += p.code[q] === OP_LDDW ? 2 : 1) {
-      const c = p.code[q];
-      if (isCall(c)) last = -1;
-      else if (writesReg(p, q, 2)) last = q;
-    }
-    if (last < 0 || p.code[last] !== OP_LDDW || p.imm[last + 1] !== 0) return undefined;
-    return this.progArray?.(p.imm[last]);
+  tailMap(pc: number): TailMap | undefined {
+    const handle = r2MapAt(this.p, this.blockStart, pc);
+    return handle === undefined ? undefined : this.progArray?.(handle);
   }
 
-  body(b: number): void {
+  /**
+   * Whether a tail call of the function may reach the program itself: its prog_array held the
+   * program (in the slot of a constant index) at compile time.
+   */
+  private mayCallSelf(): boolean {
     const { p, cfg } = this;
+    for (let b = 0; b < cfg.n; b++) {
+      for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+        if (p.code[pc] !== 0x85 || p.src[pc] !== 0 || p.imm[pc] !== BPF_FUNC_tail_call) continue;
+        const handle = r2MapAt(p, cfg.start[b], pc);
+        if (handle === undefined) continue;
+        const index = r3IndexAt(p, cfg.start[b], pc);
+        if (this.progArray?.(handle, index)?.holdsSelf) return true;
+      }
+    }
+    return false;
+  }
+
+  selfLoop(): number | undefined {
+    return this.hasSelfLoop ? this.nest : undefined;
+  }
+
+  body(b: number, depth: number): void {
+    const { p, cfg } = this;
+    this.nest = depth;
     this.blockStart = cfg.start[b];
     this.block = b;
     const jumpEnds = cfg.term[b] === Term.Goto || cfg.term[b] === Term.Cond;

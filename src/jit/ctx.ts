@@ -8,6 +8,19 @@ import { Imp, Scratch } from "./abi.js";
 import type { Cache, WalkLocals } from "./memcheck.js";
 import { Op, VOID, type Bytes } from "./wasm.js";
 
+/** A prog_array a tail call goes through, as the compiler sees it. */
+export interface TailMap {
+  /** Its max_entries. */
+  readonly maxEntries: number;
+  /** Address of its slot mirror (program ids, 0 when empty). */
+  readonly tableAddr: number;
+  /**
+   * Whether the slot the call uses (any slot when the index is not a constant) held the
+   * program being compiled when it was compiled.
+   */
+  readonly holdsSelf: boolean;
+}
+
 /** What lowering needs of the function being compiled. */
 export interface FnCtx {
   readonly out: Bytes;
@@ -28,11 +41,12 @@ export interface FnCtx {
   readonly DEPTH: number;
   readonly BASE: number;
   readonly LEFT: number;
-  /** Temporaries: three i64, one i32. */
+  /** Temporaries: three i64, two i32. */
   readonly TA: number;
   readonly TB: number;
   readonly TC: number;
   readonly TI: number;
+  readonly TN: number;
   /** i32 local: the lowest address of the current frame (r10 - 512). */
   readonly FPLO: number;
   /** Function index of `$check`. */
@@ -45,15 +59,19 @@ export interface FnCtx {
   cacheGroup(reg: number): readonly Cache[];
   /** Locals for an inline table walk when the current block is in a loop, else undefined. */
   walk(): WalkLocals | undefined;
+  /**
+   * In the program's entry function (pc 0) when one of its tail calls goes through a
+   * prog_array that held the program at compile time: the `br` depth, from the current
+   * block's body, of the loop around the function's body (a tail call of the program itself
+   * branches there: same frame, budget and caches kept in locals). Else undefined.
+   */
+  selfLoop(): number | undefined;
   /** Function index of the compiled function entered at `pc`. */
   funcIndex(pc: number): number;
   /** Emits the re-validation of every cache after a call (helpers may change the memory). */
   syncCaches(): void;
-  /**
-   * The prog_array r2 holds at the tail call at `pc`, when the block loads it as a constant:
-   * its size and the address of its slot mirror (program ids, 0 when empty).
-   */
-  tailMap(pc: number): { maxEntries: number; tableAddr: number } | undefined;
+  /** The prog_array r2 holds at the tail call at `pc`, when the block loads it as a constant. */
+  tailMap(pc: number): TailMap | undefined;
 }
 
 /** Stores registers `from..to` into the scratch area. */

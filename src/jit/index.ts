@@ -14,9 +14,10 @@
  *   descriptors in linear memory, exactly as `AddressSpace.checkSlot`; faults throw the shared
  *   `memoryFault()` error;
  * - bpf-to-bpf calls are Wasm calls (r6–r9 are the caller's locals); a tail call is a Wasm
- *   `return_call_indirect` on the same frame (a direct `return_call` when a program calls
- *   itself), so neither grows the stack; slots are read from the prog_array's slot mirror at
- *   run time, and the shared `tailCall()` handles what the fast path does not;
+ *   `return_call_indirect` on the same frame (when a program calls itself: a branch to the top
+ *   of its entry function, or a direct `return_call` from a subprogram), so neither grows the
+ *   stack; slots are read from the prog_array's slot mirror at run time, and the shared
+ *   `tailCall()` handles what the fast path does not;
  * - the instruction budget is charged per basic block (`budget.ts`), with the error naming the
  *   pc the interpreter stops at; helpers get their registers through a scratch area
  *   (`runtime.ts`).
@@ -52,6 +53,9 @@ export class JitEngine implements Engine {
   }
   run(prog: ExecProgram, r1lo: number, r1hi: number, r2lo = 0, r2hi = 0): [number, number] {
     return this.rt.runProgram(prog, r1lo, r1hi, r2lo, r2hi);
+  }
+  runMany(prog: ExecProgram, r1lo: number, r1hi: number, n: number): [number, number, number] {
+    return this.rt.runMany(prog, r1lo, r1hi, n);
   }
 
   /** Compiles `prog` now (otherwise its first run does); `traced`: the form traced runs use. */

@@ -30,28 +30,24 @@ import { hex64 } from "../runtime/trace.js";
 import { ProgArrayMap } from "../maps/prog-array.js";
 import { MapCore } from "../maps/core/index.js";
 import { HELPERS } from "../helpers/index.js";
-import {
-  ENTRY_BY_ID,
-  MAX_FAST_ID,
-  RaiseKind,
-  SCRATCH_BASE,
-  SIG_PARAMS,
-  SIG_RESULTS,
-  Scratch,
-} from "./abi.js";
+import { ENTRY_BY_ID, MAX_FAST_ID, RaiseKind, SCRATCH_BASE, Scratch } from "./abi.js";
 import { budgetPc, type Checkpoint } from "./budget.js";
 import { compileProgram } from "./compile.js";
-import { Bytes, I32, I64, ModuleBuilder, Op } from "./wasm.js";
+import type { TailMap } from "./ctx.js";
+import { trampoline, type Invoke, type Repeat } from "./trampoline.js";
 
 const BPF_FUNC_tail_call = 12;
 /** The built-in lookup/update/delete helpers (ids 1-3), which compiled code may run in the map core. */
 const MAP_HELPERS = HELPERS.filter((d) => d.id >= 1 && d.id <= 3);
 // i32 indices into the scratch view (module constants: cheap in transpiled code too)
-const V_BUDGET = Scratch.BUDGET / 4;
-const V_RESULT_HI = Scratch.RESULT / 4 + 1;
+const V_RESULT = Scratch.RESULT / 4;
+const V_RESULT_HI = V_RESULT + 1;
 const V_TCNT = Scratch.TCNT / 4;
 const V_EPOCH = Scratch.EPOCH / 4;
+const V_LIMIT = Scratch.LIMIT / 4;
 const V_SIZE = Scratch.SIZE / 4;
+/** Most runs of one call of the trampoline's `repeat` (an i32). */
+const MAX_REPEAT = 0x7fff_ffff;
 
 /** One compiled form of a program (plain or traced), registered in the table. */
 interface Variant {
@@ -68,35 +64,7 @@ interface ProgramCache {
   traced?: Variant;
 }
 
-/** `invoke(tableIndex, r1lo, r1hi, ..., r5lo, r5hi, depth, base) -> r0lo`. */
-type Invoke = (...args: number[]) => number;
-
 const runtimes = new WeakMap<Machine, JitRuntime>();
-
-/** The trampoline: `invoke(idx, r1lo, r1hi, ..., r5hi, depth, base) -> r0lo`, r0 in RESULT. */
-function trampoline(scratch: number): Uint8Array<ArrayBuffer> {
-  const mb = new ModuleBuilder();
-  mb.importTable("e", "t");
-  mb.importMemory("e", "m");
-  const sig = mb.type(SIG_PARAMS, SIG_RESULTS);
-  const params = new Array<number>(13).fill(I32);
-  const o = new Bytes();
-  for (let r = 0; r < 5; r++) {
-    o.get(1 + 2 * r).op(Op.i64_extend_i32_u);
-    o.get(2 + 2 * r)
-      .op(Op.i64_extend_i32_u)
-      .i64(32)
-      .op(Op.i64_shl, Op.i64_or);
-  }
-  o.get(11).get(12).get(0).u8(Op.call_indirect).u32(sig).u32(0).set(13);
-  o.i32(0)
-    .get(13)
-    .mem(Op.i64_store, scratch + Scratch.RESULT);
-  o.get(13).op(Op.i32_wrap_i64, Op.end);
-  const f = mb.addFunc({ type: mb.type(params, [I32]), locals: [I64], code: o.view().slice() });
-  mb.exportFunc("invoke", f);
-  return mb.build();
-}
 
 /** The JIT's per-machine state; also the HelperEnv of helpers called from compiled code. */
 export class JitRuntime extends EngineEnv {
@@ -108,6 +76,7 @@ export class JitRuntime extends EngineEnv {
   private traced = false;
   private view: Int32Array;
   private readonly invoke: Invoke;
+  private readonly repeat: Repeat;
   private readonly shadow: { prog: ExecProgram; pc: number; depth: number }[] = [];
   private lastProg: ExecProgram | null = null;
   private lastEntry = 0;
@@ -131,6 +100,7 @@ export class JitRuntime extends EngineEnv {
       e: { t: this.table, m: machine.mem.memory },
     });
     this.invoke = inst.exports.invoke as Invoke;
+    this.repeat = inst.exports.repeat as Repeat;
   }
 
   /** Helpers' r0..r5, outside the linear memory. */
@@ -150,20 +120,40 @@ export class JitRuntime extends EngineEnv {
    * tail-call count reset; returns r0 as [low, high].
    */
   runProgram(prog: ExecProgram, r1lo: number, r1hi: number, r2lo = 0, r2hi = 0): [number, number] {
+    this.runs(prog, r1lo, r1hi, r2lo, r2hi, 1);
+    const v = this.regs();
+    return [v[V_RESULT], v[V_RESULT_HI]];
+  }
+
+  /** `Engine.runMany`: up to `n` runs inside WebAssembly (one when tracing). */
+  runMany(prog: ExecProgram, r1lo: number, r1hi: number, n: number): [number, number, number] {
+    const runs = this.runs(prog, r1lo, r1hi, 0, 0, n);
+    const v = this.regs();
+    return [runs, v[V_RESULT], v[V_RESULT_HI]];
+  }
+
+  /** Up to `n` runs of `prog` through the trampoline's repeat loop; the runs made. */
+  private runs(
+    prog: ExecProgram,
+    r1lo: number,
+    r1hi: number,
+    r2lo: number,
+    r2hi: number,
+    n: number,
+  ): number {
     const m = this.machine;
     const traced = m.trace !== null;
     const idx = this.funcIndex(prog, 0, traced);
     const v = this.regs();
     const limit = m.insnLimit;
     if (limit >= 0 && limit <= 0x7fff_ffff) {
-      v[V_BUDGET] = limit | 0;
-      v[V_BUDGET + 1] = 0;
+      v[V_LIMIT] = limit | 0;
+      v[V_LIMIT + 1] = 0;
     } else {
       const l = Math.min(Math.max(Math.floor(limit), 0), Number.MAX_SAFE_INTEGER);
-      v[V_BUDGET] = (l % 0x1_0000_0000) | 0;
-      v[V_BUDGET + 1] = Math.floor(l / 0x1_0000_0000);
+      v[V_LIMIT] = (l % 0x1_0000_0000) | 0;
+      v[V_LIMIT + 1] = Math.floor(l / 0x1_0000_0000);
     }
-    v[V_TCNT] = 0;
     v[V_EPOCH] = m.mem.epoch | 0;
     m.tailCallCnt = 0;
     this.traced = traced;
@@ -172,15 +162,17 @@ export class JitRuntime extends EngineEnv {
     this.depth = 0;
     this.pc = 0;
     m.trace?.({ kind: "enter", prog: prog.name, depth: 0 });
-    let lo: number;
+    let runs: number;
     try {
-      lo = this.invoke(idx, r1lo, r1hi, r2lo, r2hi, 0, 0, 0, 0, 0, 0, 0, 0);
+      runs = this.repeat(idx, r1lo, r1hi, r2lo, r2hi, traced ? 1 : Math.min(n, MAX_REPEAT));
     } finally {
       m.tailCallCnt = this.regs()[V_TCNT];
     }
-    const hi = this.regs()[V_RESULT_HI];
-    m.trace?.({ kind: "exit", prog: prog.name, r0: hex64(lo, hi) });
-    return [lo, hi];
+    if (m.trace) {
+      const r0 = hex64(this.regs()[V_RESULT], this.regs()[V_RESULT_HI]);
+      m.trace({ kind: "exit", prog: prog.name, r0 });
+    }
+    return runs;
   }
 
   /** HelperEnv: checks a helper's pointer argument. */
@@ -288,7 +280,7 @@ export class JitRuntime extends EngineEnv {
       progId: prog.id,
       funcStarts: prog.funcs.map((f) => f.start),
       extraEntries: extra,
-      progArray: (handle) => this.progArray(handle),
+      progArray: (handle, index) => this.progArray(handle, prog, index),
       coreMaps: this.coreMaps(),
     });
     return { bytes, entries, imports: { e: this.imports(prog, traced, checkpoints) } };
@@ -331,11 +323,12 @@ export class JitRuntime extends EngineEnv {
   }
 
   /**
-   * The prog_array behind a map handle, for compiled tail calls. Its slot mirror must hold
-   * program ids: the JIT sets `idOf` to the program id (what Linux's lookup returns) unless it
-   * already is, and rewrites the mirror.
+   * The prog_array behind a map handle, for compiled tail calls of `prog`. Its slot mirror must
+   * hold program ids: the JIT sets `idOf` to the program id (what Linux's lookup returns)
+   * unless it already is, and rewrites the mirror. `holdsSelf`: slot `index` (any slot when
+   * undefined) holds `prog`.
    */
-  private progArray(handle: number): { maxEntries: number; tableAddr: number } | undefined {
+  private progArray(handle: number, prog: ExecProgram, index?: number): TailMap | undefined {
     const map = this.machine.mapByHandle(handle);
     if (!(map instanceof ProgArrayMap)) return undefined;
     const slots = map as ProgArrayMap<ExecProgram>;
@@ -343,7 +336,11 @@ export class JitRuntime extends EngineEnv {
       slots.idOf = progId;
       for (let i = 0; i < slots.size; i++) slots.setSlot(i, slots.getSlot(i) ?? null);
     }
-    return { maxEntries: map.def.maxEntries, tableAddr: slots.tableAddr };
+    let holdsSelf = index !== undefined && slots.getSlot(index) === prog;
+    for (let i = 0; i < slots.size && index === undefined && !holdsSelf; i++) {
+      holdsSelf = slots.getSlot(i) === prog;
+    }
+    return { maxEntries: map.def.maxEntries, tableAddr: slots.tableAddr, holdsSelf };
   }
 
   /** Whether the machine's map lookup/update/delete helpers are the built-in ones. */

@@ -17,9 +17,10 @@ import { Op, VOID, type Bytes } from "./wasm.js";
 export interface BlockEmitter {
   /**
    * Emits block `b`'s instructions except its jump. An `exit` block must end with `return`
-   * (or another instruction that leaves the function).
+   * (or another instruction that leaves the function). `depth`: the constructs (blocks,
+   * loops, ifs) the emitter has opened around the body, so `br depth` leaves them all.
    */
-  body(b: number): void;
+  body(b: number, depth: number): void;
   /** Pushes the i32 condition of block `b`'s conditional jump (non-zero when taken). */
   cond(b: number): void;
   /** Emits what runs on the edge `from -> to` before control moves (budget checks). */
@@ -76,7 +77,7 @@ export function emitStructured(cfg: Cfg, em: BlockEmitter, out: Bytes): void {
           push(WITHIN, a, b + 1);
           break;
         }
-        em.body(a);
+        em.body(a, ctxKind.length);
         const t = cfg.term[a];
         if (t === Term.Fall || t === Term.Goto) push(BRANCH, a, cfg.succ0[a]);
         else if (t === Term.Cond) {
@@ -133,7 +134,7 @@ export function emitDispatch(cfg: Cfg, em: BlockEmitter, out: Bytes, state: numb
   out.u32(n - 1);
   for (let i = 0; i < n; i++) {
     out.u8(Op.end);
-    em.body(i);
+    em.body(i, n - i);
     const toLoop = n - 1 - i; // blocks i+1..n-1 enclose this code, then the loop
     const t = cfg.term[i];
     if (t === Term.Fall || t === Term.Goto) {

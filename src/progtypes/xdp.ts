@@ -110,14 +110,22 @@ export const xdpModel: ContextModel = {
     return {
       ctxAddr,
       finish() {
+        // byte by byte: a DataView would move this small array's bytes off the JS heap
         const out = new Uint8Array(XDP_MD_SIZE);
-        const dv = new DataView(out.buffer);
-        dv.setUint32(0, packet.data - packet.dataMeta, true);
-        dv.setUint32(4, packet.dataEnd - packet.dataMeta, true);
-        dv.setUint32(12, ingressOut, true);
-        dv.setUint32(16, rxQueue, true);
+        putU32(out, 0, packet.data - packet.dataMeta);
+        putU32(out, 4, packet.dataEnd - packet.dataMeta);
+        putU32(out, 12, ingressOut);
+        putU32(out, 16, rxQueue);
         return { data: mem.read(packet.dataMeta, packet.dataEnd - packet.dataMeta), ctx: out };
       },
     };
   },
 };
+
+/** Stores `v` as a little-endian u32 at `off`. */
+function putU32(out: Uint8Array, off: number, v: number): void {
+  out[off] = v;
+  out[off + 1] = v >>> 8;
+  out[off + 2] = v >>> 16;
+  out[off + 3] = v >>> 24;
+}

@@ -4,6 +4,7 @@ import {
   MAP_HANDLE_END,
   MAP_HANDLE_STRIDE,
   RUN_STATE_CPU,
+  RUN_STATE_PENDING,
   RUN_STATE_STACK_TOP,
   SegmentFlags,
 } from "../memory/layout.js";
@@ -110,11 +111,15 @@ export class Machine {
 
   /**
    * Runs `task` after the current run (Linux's RCU grace period), or now outside runs. Maps
-   * free deleted or replaced values this way.
+   * free deleted or replaced values this way. A deferred task sets `RUN_STATE_PENDING`, so an
+   * engine that makes several runs without returning to JavaScript (the JIT's repeat loop)
+   * stops for {@link endRun} before the next.
    */
   defer(task: () => void): void {
-    if (this.running) this.deferred.push(task);
-    else task();
+    if (this.running) {
+      this.deferred.push(task);
+      this.mem.i32[RUN_STATE_PENDING / 4] = 1;
+    } else task();
   }
 
   /** Marks the start of a run (and tells the map core its CPU). */
@@ -129,7 +134,10 @@ export class Machine {
    */
   endRun(): void {
     this.running = false;
-    MapCore.peek(this.mem)?.endRun();
+    const i32 = this.mem.i32;
+    if (i32[RUN_STATE_PENDING / 4] === 0) return;
+    i32[RUN_STATE_PENDING / 4] = 0;
+    MapCore.peek(this.mem)?.reclaimAll();
     const tasks = this.deferred.splice(0);
     for (const t of tasks) t();
   }

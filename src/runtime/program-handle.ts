@@ -1,6 +1,7 @@
 import { contextModel } from "../progtypes/index.js";
 import { TestRunError } from "../progtypes/errors.js";
 import type { Collection } from "./collection.js";
+import { runRepeated } from "./engine.js";
 import type { ExecProgram } from "./program.js";
 import type { TraceSink } from "./trace.js";
 
@@ -68,10 +69,13 @@ export class Program {
     let hi = 0;
     const t0 = now();
     try {
-      for (let i = 0; i < repeat; i++) {
+      for (let left = repeat; left > 0;) {
         m.beginRun();
         try {
-          [lo, hi] = engine.run(this.exec, ctx.ctxAddr, 0);
+          const [runs, rlo, rhi] = runRepeated(engine, this.exec, ctx.ctxAddr, 0, left);
+          left -= runs;
+          lo = rlo;
+          hi = rhi;
         } finally {
           m.endRun();
         }

@@ -179,22 +179,24 @@ export class MapCore {
 
   /**
    * After a map operation from JavaScript: when it retired elements, reclaims them once the
-   * run is over (`defer`, Linux's RCU grace period), or at once without `defer`.
+   * run is over (`defer`, Linux's RCU grace period; the deferring environment marks the run as
+   * leaving work, see `Machine.endRun`), or at once without `defer`.
    */
   afterChange(defer: ((task: () => void) => void) | undefined): void {
-    if (this.mem.i32[RUN_STATE_PENDING / 4] === 0) return;
-    if (defer === undefined) return this.endRun();
-    if (this.queued) return;
-    this.queued = true;
-    defer(() => this.endRun());
-  }
-
-  /** The end of a run: reclaims what every map retired during it. */
-  endRun(): void {
-    this.queued = false;
     const i32 = this.mem.i32;
     if (i32[RUN_STATE_PENDING / 4] === 0) return;
-    i32[RUN_STATE_PENDING / 4] = 0;
+    if (defer === undefined) {
+      i32[RUN_STATE_PENDING / 4] = 0;
+      return this.reclaimAll();
+    }
+    if (this.queued) return;
+    this.queued = true;
+    defer(() => this.reclaimAll());
+  }
+
+  /** Returns what every map retired to its free list (at the end of a run). */
+  reclaimAll(): void {
+    this.queued = false;
     for (const m of this.maps) m.reclaim();
   }
 }
