@@ -170,7 +170,7 @@ export class Interpreter extends EngineEnv {
   private slow(c: Decoded, i: number, addr: number, hi: number, size: number, write: boolean) {
     if (hi === 0 && this.machine.mem.checkSlot(addr, size, write, this.slot)) {
       c.code[4 * i + 2] = this.slot[0];
-      c.code[4 * i + 3] = this.slot[1] - this.slot[0] - size + 1;
+      c.code[4 * i + 3] = this.slot[1] - this.slot[0] - size + 1; // >= 1: this access fits
       return;
     }
     throw this.fault(i, addr, hi, size, write, "");
