@@ -156,4 +156,72 @@ mov %r0, 0
 exit`;
     expect(run(src)).toBe(17n);
   });
+
+  describe("memory checks", () => {
+    const fault = (src: string, mem?: Uint8Array) => {
+      try {
+        run(src, mem);
+      } catch (e) {
+        expect(e).toBeInstanceOf(MemoryAccessError);
+        return (e as Error).message;
+      }
+      throw new Error("no fault");
+    };
+
+    it("lets r10 reach both edges of its frame and nothing past them", () => {
+      expect(run("stb [%r10-1], 5\nldxb %r0, [%r10-1]\nexit")).toBe(5n);
+      expect(run("stdw [%r10-512], 7\nldxdw %r0, [%r10-512]\nexit")).toBe(7n);
+      expect(fault("mov %r0, 0\nldxdw %r0, [%r10-4]\nexit")).toMatch(
+        /^pc 1 in prog: invalid read of 8 bytes at 0x[0-9a-f]+/,
+      );
+      expect(fault("stw [%r10-516], 1\nexit")).toMatch(/^pc 0 in prog: invalid write of 4 bytes/);
+    });
+
+    it("checks pointers into frames: the caller's is live, a returned callee's is not", () => {
+      const live = `stdw [%r10-8], 5
+mov %r1, %r10
+add %r1, -8
+call local f
+exit
+f:
+ldxdw %r0, [%r1+0]
+exit`;
+      expect(run(live)).toBe(5n);
+      const dead = `call local f
+ldxdw %r0, [%r0+0]
+exit
+f:
+stdw [%r10-8], 1
+mov %r0, %r10
+add %r0, -8
+exit`;
+      expect(fault(dead)).toMatch(/^pc 1 in prog: invalid read of 8 bytes/);
+    });
+
+    it("still faults at the right pc once an instruction's slot is cached", () => {
+      const src = `mov %r3, 0
+loop:
+mov %r4, %r1
+add %r4, %r3
+ldxb %r5, [%r4+0]
+add %r3, 1
+jle %r3, 8, loop
+exit`;
+      expect(fault(src, new Uint8Array(8))).toMatch(
+        /^pc 3 in prog: invalid read of 1 bytes at 0x[0-9a-f]+; nearest region: mem/,
+      );
+      expect(fault(src.replace("ldxb %r5", "ldxdw %r5"), new Uint8Array(15))).toMatch(
+        /^pc 3 in prog: invalid read of 8 bytes/,
+      );
+    });
+
+    it("adds the offset to the base in 64 bits", () => {
+      expect(fault("lddw %r1, 0xffffffff\nldxb %r0, [%r1+1]\nexit")).toMatch(
+        /at 0x100000000; no region near it/,
+      );
+      expect(fault("lddw %r1, 0x100000000\nstb [%r1-1], 0\nexit")).toMatch(
+        /invalid write of 1 bytes at 0xffffffff/,
+      );
+    });
+  });
 });

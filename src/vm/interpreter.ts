@@ -24,21 +24,34 @@ import { atomic32, atomic64 } from "./atomics.js";
 
 const BPF_FUNC_tail_call = 12;
 const FRAME = MAX_BPF_STACK;
+/** Access sizes by an opcode's size bits (`op & 0x18`: W, H, B, DW), one byte each. */
+const SIZES = 0x08010204;
+/**
+ * Loads and stores through r10 at an offset inside the frame get this mode (BPF_ABS, invalid
+ * for their classes) in place of BPF_MEM when decoded: the current frame is always live, so
+ * they need no check at run time (the JIT drops the same checks).
+ */
+const FRAME_MODE = 0x20;
 
-/** The interpreter's per-program bounds cache: the last slot each instruction touched. */
-interface BoundsCache {
-  /** Instructions packed as `code | dst << 8 | src << 12 | off << 16` (one load each). */
-  ins: Int32Array;
-  lo: Uint32Array;
-  hi: Uint32Array;
+/**
+ * A program as the interpreter runs it: four int32s per instruction in one typed array, so an
+ * instruction costs one array's checks. At `4 * k`, instruction k packed as
+ * `opcode | dst << 8 | src << 12 | off << 16`; at `4 * k + 1` its immediate; at `4 * k + 2`
+ * and `+ 3` its bounds cache, the slot it touched last as a start `lo` and a count `lim` of
+ * the addresses from `lo` it may access with its size: `(addr - lo) >>> 0 < lim` (0: none).
+ */
+interface Decoded {
+  code: Int32Array;
+  /** The address space's epoch the caches were filled in. */
   epoch: number;
 }
 
 /**
  * The eBPF interpreter. Registers are 32-bit halves in an Int32Array, instructions are
  * pre-decoded typed arrays, and frames live in typed arrays too: a program's call depth, tail
- * calls and loops never grow the JavaScript stack. Every memory access is checked: the live
- * stack frames inline, then the slot the instruction touched last, then the page table.
+ * calls and loops never grow the JavaScript stack. Every memory access is checked: through r10
+ * inside the frame when decoded, otherwise inline against the slot the instruction touched
+ * last, then the live stack frames, then the page table.
  */
 export class Interpreter extends EngineEnv {
   /** r0..r10 as (low, high) halves. */
@@ -127,34 +140,37 @@ export class Interpreter extends EngineEnv {
     throw this.fault(this.pc, addr, hi, size, write, what);
   }
 
-  private cacheFor(p: ExecProgram): BoundsCache {
-    let c = p.engineData.get("interp") as BoundsCache | undefined;
+  /** The program's {@link Decoded} form; its caches emptied if memory changed since. */
+  private decoded(p: ExecProgram): Decoded {
+    let c = p.engineData.get("interp") as Decoded | undefined;
     if (c === undefined) {
       const d = p.insns;
-      const ins = new Int32Array(d.length);
+      const code = new Int32Array(d.length * 4);
       for (let k = 0; k < d.length; k++) {
-        ins[k] = d.code[k] | (d.dst[k] << 8) | (d.src[k] << 12) | (d.off[k] << 16);
+        let op = d.code[k];
+        const cls = op & 0x07;
+        const base = cls === 0x01 ? d.src[k] : d.dst[k];
+        if ((op & 0xe0) === 0x60 && cls >= 0x01 && cls <= 0x03 && base === 10) {
+          const size = (SIZES >>> (op & 0x18)) & 0xff;
+          if (d.off[k] >= -FRAME && d.off[k] + size <= 0) op = (op & ~0xe0) | FRAME_MODE;
+        }
+        code[4 * k] = op | (d.dst[k] << 8) | (d.src[k] << 12) | (d.off[k] << 16);
+        code[4 * k + 1] = d.imm[k];
       }
-      c = {
-        ins,
-        lo: new Uint32Array(p.insns.length),
-        hi: new Uint32Array(p.insns.length),
-        epoch: this.machine.mem.epoch,
-      };
+      c = { code, epoch: this.machine.mem.epoch };
       p.engineData.set("interp", c);
     } else if (c.epoch !== this.machine.mem.epoch) {
-      c.lo.fill(0);
-      c.hi.fill(0);
+      for (let k = 3; k < c.code.length; k += 4) c.code[k] = 0;
       c.epoch = this.machine.mem.epoch;
     }
     return c;
   }
 
   /** The page-table check of an access the fast paths did not accept; fills the cache. */
-  private slow(c: BoundsCache, i: number, addr: number, hi: number, size: number, write: boolean) {
+  private slow(c: Decoded, i: number, addr: number, hi: number, size: number, write: boolean) {
     if (hi === 0 && this.machine.mem.checkSlot(addr, size, write, this.slot)) {
-      c.lo[i] = this.slot[0];
-      c.hi[i] = this.slot[1];
+      c.code[4 * i + 2] = this.slot[0];
+      c.code[4 * i + 3] = this.slot[1] - this.slot[0] - size + 1; // >= 1: this access fits
       return;
     }
     throw this.fault(i, addr, hi, size, write, "");
@@ -171,20 +187,17 @@ export class Interpreter extends EngineEnv {
     const regs = this.regs;
     const O = I.OUT;
     let p = prog;
-    let immA = p.insns.imm;
-    let c = this.cacheFor(p);
-    let ins = c.ins;
-    let cLo = c.lo;
-    let cHi = c.hi;
+    let c = this.decoded(p);
+    let code = c.code;
     let depth = entryDepth;
     let base = entryDepth;
-    const sHi = m.stackTop;
+    const sHi = m.stackTop | 0;
     let sLo = sHi - (depth + 1) * FRAME;
     regs[20] = sHi - depth * FRAME;
     regs[21] = 0;
     let dv = mem.dv;
     let left = this.left;
-    let pc = startPc;
+    let pc = startPc | 0;
     this.prog = p;
     this.depth = depth;
     for (;;) {
@@ -194,19 +207,20 @@ export class Interpreter extends EngineEnv {
         this.left = 0;
         throw budgetError(m, p, i);
       }
-      const w = ins[i];
+      const j = i << 2; // 4 * i
+      const w = code[j];
       const d = (w >> 7) & 0x1e;
       switch (w & 0xff) {
         // ---- ALU64, immediate operand (sign-extended) ----
         case 0x07: {
-          const b = immA[i];
+          const b = code[j + 1];
           const s = (regs[d] >>> 0) + (b >>> 0);
           regs[d] = s | 0;
           regs[d + 1] = (regs[d + 1] + (b >> 31) + (s > 0xffffffff ? 1 : 0)) | 0;
           break;
         }
         case 0x17: {
-          const b = immA[i];
+          const b = code[j + 1];
           const s = (regs[d] >>> 0) - (b >>> 0);
           regs[d] = s | 0;
           regs[d + 1] = (regs[d + 1] - (b >> 31) - (s < 0 ? 1 : 0)) | 0;
@@ -215,8 +229,8 @@ export class Interpreter extends EngineEnv {
         case 0x27: {
           const alo = regs[d];
           const ahi = regs[d + 1];
-          const blo = immA[i];
-          const bhi = immA[i] >> 31;
+          const blo = code[j + 1];
+          const bhi = code[j + 1] >> 31;
           const a1 = alo >>> 16;
           const p00 = (alo & 0xffff) * (blo & 0xffff);
           const p01 = (alo & 0xffff) * (blo >>> 16);
@@ -234,21 +248,21 @@ export class Interpreter extends EngineEnv {
           break;
         }
         case 0x37:
-          if (w >> 16 === 1) I.sdiv64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
-          else I.udiv64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
+          if (w >> 16 === 1) I.sdiv64(regs[d], regs[d + 1], code[j + 1], code[j + 1] >> 31);
+          else I.udiv64(regs[d], regs[d + 1], code[j + 1], code[j + 1] >> 31);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
         case 0x47:
-          regs[d] |= immA[i];
-          regs[d + 1] |= immA[i] >> 31;
+          regs[d] |= code[j + 1];
+          regs[d + 1] |= code[j + 1] >> 31;
           break;
         case 0x57:
-          regs[d] &= immA[i];
-          regs[d + 1] &= immA[i] >> 31;
+          regs[d] &= code[j + 1];
+          regs[d + 1] &= code[j + 1] >> 31;
           break;
         case 0x67: {
-          const n = immA[i] & 63;
+          const n = code[j + 1] & 63;
           if (n !== 0) {
             const lo = regs[d];
             if (n < 32) {
@@ -262,7 +276,7 @@ export class Interpreter extends EngineEnv {
           break;
         }
         case 0x77: {
-          const n = immA[i] & 63;
+          const n = code[j + 1] & 63;
           if (n !== 0) {
             const hi = regs[d + 1];
             if (n < 32) {
@@ -283,21 +297,21 @@ export class Interpreter extends EngineEnv {
           break;
         }
         case 0x97:
-          if (w >> 16 === 1) I.smod64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
-          else I.umod64(regs[d], regs[d + 1], immA[i], immA[i] >> 31);
+          if (w >> 16 === 1) I.smod64(regs[d], regs[d + 1], code[j + 1], code[j + 1] >> 31);
+          else I.umod64(regs[d], regs[d + 1], code[j + 1], code[j + 1] >> 31);
           regs[d] = O[0];
           regs[d + 1] = O[1];
           break;
         case 0xa7:
-          regs[d] ^= immA[i];
-          regs[d + 1] ^= immA[i] >> 31;
+          regs[d] ^= code[j + 1];
+          regs[d + 1] ^= code[j + 1] >> 31;
           break;
         case 0xb7:
-          regs[d] = immA[i];
-          regs[d + 1] = immA[i] >> 31;
+          regs[d] = code[j + 1];
+          regs[d + 1] = code[j + 1] >> 31;
           break;
         case 0xc7: {
-          const n = immA[i] & 63;
+          const n = code[j + 1] & 63;
           if (n !== 0) {
             const hi = regs[d + 1];
             if (n < 32) {
@@ -312,7 +326,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0xd7: {
           // bswap16/32/64 (cpu v4), unconditional
-          const w = immA[i];
+          const w = code[j + 1];
           if (w === 16) {
             regs[d] = I.bswap16(regs[d]);
             regs[d + 1] = 0;
@@ -455,7 +469,7 @@ export class Interpreter extends EngineEnv {
         }
         // ---- ALU32 (results zero-extended) ----
         case 0x04:
-          regs[d] = (regs[d] + immA[i]) | 0;
+          regs[d] = (regs[d] + code[j + 1]) | 0;
           regs[d + 1] = 0;
           break;
         case 0x0c:
@@ -463,7 +477,7 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = 0;
           break;
         case 0x14:
-          regs[d] = (regs[d] - immA[i]) | 0;
+          regs[d] = (regs[d] - code[j + 1]) | 0;
           regs[d + 1] = 0;
           break;
         case 0x1c:
@@ -471,7 +485,7 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = 0;
           break;
         case 0x24:
-          regs[d] = Math.imul(regs[d], immA[i]);
+          regs[d] = Math.imul(regs[d], code[j + 1]);
           regs[d + 1] = 0;
           break;
         case 0x2c:
@@ -480,7 +494,7 @@ export class Interpreter extends EngineEnv {
           break;
         case 0x34:
         case 0x3c: {
-          const b = (w & 0xff) === 0x34 ? immA[i] : regs[(w >> 11) & 0x1e];
+          const b = (w & 0xff) === 0x34 ? code[j + 1] : regs[(w >> 11) & 0x1e];
           if (b === 0) regs[d] = 0;
           else if (w >> 16 === 1) regs[d] = (regs[d] / b) | 0;
           else regs[d] = ((regs[d] >>> 0) / (b >>> 0)) >>> 0;
@@ -489,7 +503,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0x94:
         case 0x9c: {
-          const b = (w & 0xff) === 0x94 ? immA[i] : regs[(w >> 11) & 0x1e];
+          const b = (w & 0xff) === 0x94 ? code[j + 1] : regs[(w >> 11) & 0x1e];
           if (b !== 0) {
             if (w >> 16 === 1) regs[d] = (regs[d] % b) | 0;
             else regs[d] = ((regs[d] >>> 0) % (b >>> 0)) | 0;
@@ -498,7 +512,7 @@ export class Interpreter extends EngineEnv {
           break;
         }
         case 0x44:
-          regs[d] |= immA[i];
+          regs[d] |= code[j + 1];
           regs[d + 1] = 0;
           break;
         case 0x4c:
@@ -506,7 +520,7 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = 0;
           break;
         case 0x54:
-          regs[d] &= immA[i];
+          regs[d] &= code[j + 1];
           regs[d + 1] = 0;
           break;
         case 0x5c:
@@ -514,7 +528,7 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = 0;
           break;
         case 0x64:
-          regs[d] <<= immA[i] & 31;
+          regs[d] <<= code[j + 1] & 31;
           regs[d + 1] = 0;
           break;
         case 0x6c:
@@ -522,7 +536,7 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = 0;
           break;
         case 0x74:
-          regs[d] = regs[d] >>> (immA[i] & 31);
+          regs[d] = regs[d] >>> (code[j + 1] & 31);
           regs[d + 1] = 0;
           break;
         case 0x7c:
@@ -535,7 +549,7 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = 0;
           break;
         case 0xa4:
-          regs[d] ^= immA[i];
+          regs[d] ^= code[j + 1];
           regs[d + 1] = 0;
           break;
         case 0xac:
@@ -543,7 +557,7 @@ export class Interpreter extends EngineEnv {
           regs[d + 1] = 0;
           break;
         case 0xb4:
-          regs[d] = immA[i];
+          regs[d] = code[j + 1];
           regs[d + 1] = 0;
           break;
         case 0xbc: {
@@ -554,7 +568,7 @@ export class Interpreter extends EngineEnv {
           break;
         }
         case 0xc4:
-          regs[d] >>= immA[i] & 31;
+          regs[d] >>= code[j + 1] & 31;
           regs[d + 1] = 0;
           break;
         case 0xcc:
@@ -563,13 +577,13 @@ export class Interpreter extends EngineEnv {
           break;
         case 0xd4: {
           // le16/32/64: a truncation on a little-endian machine
-          const w = immA[i];
+          const w = code[j + 1];
           if (w === 16) regs[d] &= 0xffff;
           if (w !== 64) regs[d + 1] = 0;
           break;
         }
         case 0xdc: {
-          const w = immA[i];
+          const w = code[j + 1];
           if (w === 16) {
             regs[d] = I.bswap16(regs[d]);
             regs[d + 1] = 0;
@@ -588,11 +602,11 @@ export class Interpreter extends EngineEnv {
           pc = pc + (w >> 16);
           break;
         case 0x06:
-          pc = pc + immA[i];
+          pc = pc + code[j + 1];
           break;
         case 0x15: {
           // jeq imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           if (regs[d] === blo && regs[d + 1] === bhi) pc = pc + (w >> 16);
           break;
@@ -607,7 +621,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0x25: {
           // jgt imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1] >>> 0;
           const bhu = bhi >>> 0;
@@ -626,7 +640,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0x35: {
           // jge imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1] >>> 0;
           const bhu = bhi >>> 0;
@@ -645,7 +659,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0x45: {
           // jset imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           if (((regs[d] & blo) | (regs[d + 1] & bhi)) !== 0) pc = pc + (w >> 16);
           break;
@@ -660,7 +674,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0x55: {
           // jne imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           if (regs[d] !== blo || regs[d + 1] !== bhi) pc = pc + (w >> 16);
           break;
@@ -675,7 +689,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0x65: {
           // jsgt imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1];
           if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
@@ -692,7 +706,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0x75: {
           // jsge imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1];
           if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
@@ -709,7 +723,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0xa5: {
           // jlt imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1] >>> 0;
           const bhu = bhi >>> 0;
@@ -728,7 +742,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0xb5: {
           // jle imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1] >>> 0;
           const bhu = bhi >>> 0;
@@ -747,7 +761,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0xc5: {
           // jslt imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1];
           if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
@@ -764,7 +778,7 @@ export class Interpreter extends EngineEnv {
         }
         case 0xd5: {
           // jsle imm
-          const blo = immA[i];
+          const blo = code[j + 1];
           const bhi = blo >> 31;
           const ahi = regs[d + 1];
           if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
@@ -781,75 +795,75 @@ export class Interpreter extends EngineEnv {
         }
         // ---- 32-bit jumps ----
         case 0x16: // jeq32 imm
-          if (regs[d] === immA[i]) pc = pc + (w >> 16);
+          if (regs[d] === code[j + 1]) pc = pc + (w >> 16);
           break;
         case 0x1e: // jeq32
           if (regs[d] === regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
           break;
         case 0x26: // jgt32 imm
-          if (regs[d] >>> 0 > immA[i] >>> 0) pc = pc + (w >> 16);
+          if (regs[d] >>> 0 > code[j + 1] >>> 0) pc = pc + (w >> 16);
           break;
         case 0x2e: // jgt32
           if (regs[d] >>> 0 > regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
           break;
         case 0x36: // jge32 imm
-          if (regs[d] >>> 0 >= immA[i] >>> 0) pc = pc + (w >> 16);
+          if (regs[d] >>> 0 >= code[j + 1] >>> 0) pc = pc + (w >> 16);
           break;
         case 0x3e: // jge32
           if (regs[d] >>> 0 >= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
           break;
         case 0x46: // jset32 imm
-          if ((regs[d] & immA[i]) !== 0) pc = pc + (w >> 16);
+          if ((regs[d] & code[j + 1]) !== 0) pc = pc + (w >> 16);
           break;
         case 0x4e: // jset32
           if ((regs[d] & regs[(w >> 11) & 0x1e]) !== 0) pc = pc + (w >> 16);
           break;
         case 0x56: // jne32 imm
-          if (regs[d] !== immA[i]) pc = pc + (w >> 16);
+          if (regs[d] !== code[j + 1]) pc = pc + (w >> 16);
           break;
         case 0x5e: // jne32
           if (regs[d] !== regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
           break;
         case 0x66: // jsgt32 imm
-          if (regs[d] > immA[i]) pc = pc + (w >> 16);
+          if (regs[d] > code[j + 1]) pc = pc + (w >> 16);
           break;
         case 0x6e: // jsgt32
           if (regs[d] > regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
           break;
         case 0x76: // jsge32 imm
-          if (regs[d] >= immA[i]) pc = pc + (w >> 16);
+          if (regs[d] >= code[j + 1]) pc = pc + (w >> 16);
           break;
         case 0x7e: // jsge32
           if (regs[d] >= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
           break;
         case 0xa6: // jlt32 imm
-          if (regs[d] >>> 0 < immA[i] >>> 0) pc = pc + (w >> 16);
+          if (regs[d] >>> 0 < code[j + 1] >>> 0) pc = pc + (w >> 16);
           break;
         case 0xae: // jlt32
           if (regs[d] >>> 0 < regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
           break;
         case 0xb6: // jle32 imm
-          if (regs[d] >>> 0 <= immA[i] >>> 0) pc = pc + (w >> 16);
+          if (regs[d] >>> 0 <= code[j + 1] >>> 0) pc = pc + (w >> 16);
           break;
         case 0xbe: // jle32
           if (regs[d] >>> 0 <= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
           break;
         case 0xc6: // jslt32 imm
-          if (regs[d] < immA[i]) pc = pc + (w >> 16);
+          if (regs[d] < code[j + 1]) pc = pc + (w >> 16);
           break;
         case 0xce: // jslt32
           if (regs[d] < regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
           break;
         case 0xd6: // jsle32 imm
-          if (regs[d] <= immA[i]) pc = pc + (w >> 16);
+          if (regs[d] <= code[j + 1]) pc = pc + (w >> 16);
           break;
         case 0xde: // jsle32
           if (regs[d] <= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
           break;
         // ---- lddw: the loader resolved the value into the two immediates ----
         case 0x18:
-          regs[d] = immA[i];
-          regs[d + 1] = immA[i + 1];
+          regs[d] = code[j + 1];
+          regs[d + 1] = code[j + 5];
           pc = i + 2;
           break;
         // ---- loads ----
@@ -859,20 +873,32 @@ export class Interpreter extends EngineEnv {
         case 0x79:
         case 0x81:
         case 0x89:
-        case 0x91: {
-          const s2 = (w >> 11) & 0x1e;
-          const op = w & 0xff;
-          const size =
-            op === 0x79 ? 8 : op === 0x61 || op === 0x81 ? 4 : op === 0x71 || op === 0x91 ? 1 : 2;
-          const e = (regs[s2] >>> 0) + (w >> 16);
-          const hi = regs[s2 + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + size <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + size <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, size, false);
+        case 0x91:
+        case 0x21:
+        case 0x29:
+        case 0x31:
+        case 0x39: {
+          let op = w & 0xff;
+          let a: number;
+          if ((op & 0xe0) === FRAME_MODE) {
+            a = regs[20] + (w >> 16); // inside the current frame: checked when decoded
+            op |= 0x40; // back to BPF_MEM
+          } else {
+            // base + offset in 64 bits (the carry into the high half), then the slot this
+            // instruction touched last, the live stack frames, and the page table (slow)
+            const s2 = (w >> 11) & 0x1e;
+            const size = (SIZES >>> (op & 0x18)) & 0xff;
+            const off = w >> 16;
+            const lo = regs[s2];
+            a = (lo + off) | 0;
+            const hi = (regs[s2 + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+            if (
+              hi !== 0 ||
+              ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
+            ) {
+              this.depth = depth;
+              this.slow(c, i, a >>> 0, hi, size, false);
+            }
           }
           switch (op) {
             case 0x61: regs[d] = dv.getInt32(a, true); regs[d + 1] = 0; break; // prettier-ignore
@@ -895,26 +921,40 @@ export class Interpreter extends EngineEnv {
         case 0x63:
         case 0x6b:
         case 0x73:
-        case 0x7b: {
+        case 0x7b:
+        case 0x22:
+        case 0x2a:
+        case 0x32:
+        case 0x3a:
+        case 0x23:
+        case 0x2b:
+        case 0x33:
+        case 0x3b: {
           const op = w & 0xff;
-          const sz = op & 0x18;
-          const size = sz === 0x18 ? 8 : sz === 0x00 ? 4 : sz === 0x10 ? 1 : 2;
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
-          if (
-            !(hi === 0 && a >= sLo && a + size <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + size <= cHi[i])
-          ) {
-            this.depth = depth;
-            this.slow(c, i, a, hi, size, true);
+          const size = (SIZES >>> (op & 0x18)) & 0xff;
+          let a: number;
+          if ((op & 0xe0) === FRAME_MODE) {
+            a = regs[20] + (w >> 16); // inside the current frame: checked when decoded
+          } else {
+            // as for loads
+            const off = w >> 16;
+            const lo = regs[d];
+            a = (lo + off) | 0;
+            const hi = (regs[d + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+            if (
+              hi !== 0 ||
+              ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
+            ) {
+              this.depth = depth;
+              this.slow(c, i, a >>> 0, hi, size, true);
+            }
           }
           let vlo: number, vhi: number;
           if (op & 1) {
             vlo = regs[(w >> 11) & 0x1e];
             vhi = regs[((w >> 11) & 0x1e) + 1];
           } else {
-            vlo = immA[i];
+            vlo = code[j + 1];
             vhi = vlo >> 31;
           }
           if (size === 8) {
@@ -929,18 +969,19 @@ export class Interpreter extends EngineEnv {
         case 0xc3:
         case 0xdb: {
           const size = (w & 0xff) === 0xdb ? 8 : 4;
-          const e = (regs[d] >>> 0) + (w >> 16);
-          const hi = regs[d + 1] + (e > 0xffffffff ? 1 : e < 0 ? -1 : 0);
-          const a = e >>> 0;
+          const off = w >> 16;
+          const lo = regs[d];
+          const a = (lo + off) | 0;
+          const hi = (regs[d + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
           if (
-            !(hi === 0 && a >= sLo && a + size <= sHi) &&
-            !(hi === 0 && a >= cLo[i] && a + size <= cHi[i])
+            hi !== 0 ||
+            ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
           ) {
             this.depth = depth;
-            this.slow(c, i, a, hi, size, true);
+            this.slow(c, i, a >>> 0, hi, size, true);
           }
-          if (size === 8) atomic64(dv, a, immA[i], regs, (w >> 11) & 0x1e);
-          else atomic32(dv, a, immA[i], regs, (w >> 11) & 0x1e);
+          if (size === 8) atomic64(dv, a, code[j + 1], regs, (w >> 11) & 0x1e);
+          else atomic32(dv, a, code[j + 1], regs, (w >> 11) & 0x1e);
           break;
         }
         // ---- calls ----
@@ -952,14 +993,14 @@ export class Interpreter extends EngineEnv {
             // callx: a function address (BPF_PSEUDO_FUNC) or, as in uBPF, a helper id
             const vlo = regs[d] >>> 0;
             const vhi = regs[d + 1];
-            const t = (vlo - FUNC_ADDR_BASE) / 8;
-            if (vhi === 0 && vlo >= FUNC_ADDR_BASE && Number.isInteger(t) && t < p.insns.length) {
-              target = t;
+            const t = vlo - FUNC_ADDR_BASE; // integer arithmetic: pc stays a small integer for V8
+            if (vhi === 0 && t >= 0 && (t & 7) === 0 && t >>> 3 < p.insns.length) {
+              target = t >>> 3;
             } else if (vhi === 0 && m.helpers[vlo] !== undefined) helperId = vlo;
             else throw callxFault(vlo, vhi, i);
-          } else if (((w >> 12) & 0xf) === 1) target = pc + immA[i];
-          else if (((w >> 12) & 0xf) === 0) helperId = immA[i];
-          else throw kfuncFault(immA[i], i);
+          } else if (((w >> 12) & 0xf) === 1) target = pc + code[j + 1];
+          else if (((w >> 12) & 0xf) === 0) helperId = code[j + 1];
+          else throw kfuncFault(code[j + 1], i);
           if (target >= 0) {
             // bpf-to-bpf call: a new frame; r6-r9 and r10 are restored at its exit
             if (!callAllowed(depth, base, this.maxFrames)) {
@@ -984,11 +1025,8 @@ export class Interpreter extends EngineEnv {
             const next = tailCall(m, p, i, regs, depth);
             if (next !== null) {
               p = next;
-              immA = p.insns.imm;
-              c = this.cacheFor(p);
-              ins = c.ins;
-              cLo = c.lo;
-              cHi = c.hi;
+              c = this.decoded(p);
+              code = c.code;
               base = depth;
               pc = 0;
               this.prog = p;
@@ -1002,10 +1040,8 @@ export class Interpreter extends EngineEnv {
           h.fn(this, regs);
           left = this.left;
           dv = mem.dv;
-          if (c.epoch !== mem.epoch) c = this.cacheFor(p);
-          ins = c.ins;
-          cLo = c.lo;
-          cHi = c.hi;
+          if (c.epoch !== mem.epoch) c = this.decoded(p);
+          code = c.code;
           break;
         }
         case 0x95: {
@@ -1024,11 +1060,8 @@ export class Interpreter extends EngineEnv {
           const back = this.retProg[depth] as ExecProgram;
           if (back !== p) {
             p = back;
-            immA = p.insns.imm;
-            c = this.cacheFor(p);
-            ins = c.ins;
-            cLo = c.lo;
-            cHi = c.hi;
+            c = this.decoded(p);
+            code = c.code;
             this.prog = p;
           }
           this.depth = depth;
