@@ -88,7 +88,8 @@ function checkHashLike(type: number, ops: Op[], maxEntries: number, numCpus: num
     }
     if (o.op === "update") {
       // a full LRU map evicts its least recently used entry before it checks key and flags
-      if (lru && o.flags <= 2n && model.size >= maxEntries) {
+      // (a per-CPU LRU map not for BPF_EXIST, which never needs a new element)
+      if (lru && o.flags <= 2n && model.size >= maxEntries && !(percpu && o.flags === 2n)) {
         model.delete(model.keys().next().value as number);
       }
       const exists = model.has(o.key);

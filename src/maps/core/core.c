@@ -167,14 +167,33 @@ static void chain_unlink(struct htab *h, struct elem *e) {
   *p = e->next;
 }
 
-/** Takes an element out of the map; it stays readable until the host reclaims it. */
-static void retire(struct htab *h, struct elem *e) {
-  chain_unlink(h, e);
-  order_unlink(h, e);
-  h->count--;
+/** Puts an element that is in no chain on the retired list: readable until the run ends. */
+static void park(struct htab *h, struct elem *e) {
   e->next = h->retired;
   h->retired = A(e);
   run()->pending = 1;
+}
+
+/** Takes an element out of the table and the order, without retiring it. */
+static void unlink(struct htab *h, struct elem *e) {
+  chain_unlink(h, e);
+  order_unlink(h, e);
+  h->count--;
+}
+
+/** Takes an element out of the map; it stays readable until the host reclaims it. */
+static void retire(struct htab *h, struct elem *e) {
+  unlink(h, e);
+  park(h, e);
+}
+
+/** Links a new element into its bucket and as the newest in the order. */
+static void link(struct htab *h, struct elem *n) {
+  u32 *b = &((u32 *)h->buckets)[n->hash & h->mask];
+  n->next = *b;
+  *b = A(n);
+  order_append(h, n);
+  h->count++;
 }
 
 /** A use (LRU): the element becomes the most recently used. */
@@ -271,37 +290,73 @@ u32 htab_lookup_elem(u32 ha, u32 key, u32 cpu) {
 }
 
 /**
+ * An LRU map's update, after Linux's `htab_lru_map_update_elem` (and the per-CPU variant, for
+ * flags other than BPF_EXIST): an element is taken first — a free one, else the least recently
+ * used is evicted and its memory reused at once, as in Linux — and, for non-per-CPU maps, the
+ * new value is copied into it; only then are the key and the flags looked at. An element taken
+ * for an update that fails, or that a per-CPU update in place did not need, is retired.
+ */
+static i32 lru_update(struct htab *h, const u8 *k, u32 hash, u32 old, const u8 *v, u64 flags,
+                      u32 cpu, i32 host) {
+  int percpu = (h->flags & F_PERCPU) != 0;
+  int full = h->count >= h->capacity;
+  u32 found = old != 0 && !(full && old == h->head) ? old : 0;
+  if (!full && h->free == 0) return NEED_ROOM;
+  if (!found && h->count >= h->mask + 1 && h->mask < h->max_mask) return NEED_BUCKETS;
+  struct elem *n;
+  if (full) {
+    n = E(h->head);
+    unlink(h, n);
+  } else {
+    n = take_free(h);
+  }
+  __builtin_memcpy(n->key, k, h->key_size);
+  n->hash = hash;
+  if (!percpu) put_value(h, n, v, cpu, host, 1);
+  if (found ? flags == BPF_NOEXIST : flags == BPF_EXIST) {
+    park(h, n);
+    return found ? -EEXIST : -ENOENT;
+  }
+  if (found && percpu) {
+    touch(h, E(found));
+    put_value(h, E(found), v, cpu, host, 0);
+    park(h, n);
+    return 0;
+  }
+  if (percpu) put_value(h, n, v, cpu, host, 1);
+  if (found) retire(h, E(found));
+  link(h, n);
+  return 0;
+}
+
+/**
  * `bpf_map_update_elem` (program: `cpu`'s value; host: every CPU's): 0, a negative errno, or
  * NEED_ROOM / NEED_BUCKETS with nothing changed. As in Linux, updating an existing key of a
- * non-per-CPU map links a new element (same place in the order) and retires the old one; a full
- * LRU map evicts its least recently used element before it looks at the key and the flags.
+ * non-per-CPU map links a new element (same place in the order) and retires the old one.
  */
 static i32 update(struct htab *h, u32 key, u32 value, u64 flags, u32 cpu, i32 host) {
   const u8 *k = (const u8 *)key;
+  const u8 *v = (const u8 *)value;
   if (!host && (h->flags & F_RDONLY_PROG)) return -EPERM;
   if (flags > BPF_EXIST) return -EINVAL;
   u32 hash = hash_key(k, h->key_size);
-  u32 old = find(h, k, hash);
+  u32 found = find(h, k, hash);
   int percpu = (h->flags & F_PERCPU) != 0;
   if (!percpu) cpu = 0;
-  u32 evict = ((h->flags & F_LRU) && h->count >= h->capacity) ? h->head : 0;
-  u32 found = old != 0 && old != evict ? old : 0;
-  int needs = found ? (flags != BPF_NOEXIST && !percpu)
-                    : (flags != BPF_EXIST && (evict != 0 || h->count < h->capacity));
-  if (needs && h->free == 0) return NEED_ROOM;
-  if (needs && !found && h->count > h->mask && h->mask < h->max_mask) return NEED_BUCKETS;
-  if (evict) retire(h, E(evict));
+  if ((h->flags & F_LRU) && !(percpu && flags == BPF_EXIST))
+    return lru_update(h, k, hash, found, v, flags, cpu, host);
   if (found) {
     if (flags == BPF_NOEXIST) return -EEXIST;
-    touch(h, E(found));
     if (percpu) {
-      put_value(h, E(found), (const u8 *)value, cpu, host, 0);
+      touch(h, E(found)); // an LRU map's per-CPU update with BPF_EXIST
+      put_value(h, E(found), v, cpu, host, 0);
       return 0;
     }
+    if (h->free == 0) return NEED_ROOM;
     struct elem *o = E(found), *n = take_free(h);
     __builtin_memcpy(n->key, o->key, (h->key_size + 7) & ~7u);
     n->hash = hash;
-    put_value(h, n, (const u8 *)value, cpu, host, 1);
+    put_value(h, n, v, cpu, host, 1);
     // n takes o's place in its chain and in the order
     u32 *p = &((u32 *)h->buckets)[hash & h->mask];
     while (*p != found) p = &E(*p)->next;
@@ -313,22 +368,18 @@ static i32 update(struct htab *h, u32 key, u32 value, u64 flags, u32 cpu, i32 ho
     else h->head = A(n);
     if (o->newer) E(o->newer)->older = A(n);
     else h->tail = A(n);
-    o->next = h->retired;
-    h->retired = found;
-    run()->pending = 1;
+    park(h, o);
     return 0;
   }
   if (flags == BPF_EXIST) return -ENOENT;
   if (h->count >= h->capacity) return -E2BIG;
+  if (h->free == 0) return NEED_ROOM;
+  if (h->count >= h->mask + 1 && h->mask < h->max_mask) return NEED_BUCKETS;
   struct elem *n = take_free(h);
   __builtin_memcpy(n->key, k, h->key_size);
   n->hash = hash;
-  put_value(h, n, (const u8 *)value, cpu, host, 1);
-  u32 *b = &((u32 *)h->buckets)[hash & h->mask];
-  n->next = *b;
-  *b = A(n);
-  order_append(h, n);
-  h->count++;
+  put_value(h, n, v, cpu, host, 1);
+  link(h, n);
   return 0;
 }
 
