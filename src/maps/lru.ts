@@ -28,9 +28,11 @@ export function lruCapacity(def: MapDefinition, numCpus: number): number {
 
 /**
  * An LRU hash map (plain or per-CPU): the map core keeps its order by use and, as in Linux, an
- * update of a full map first takes an element, evicting the least recently used entry, and only
- * then checks the key and the flags: a failed update may still evict, and a BPF_NOEXIST update
- * of the oldest key evicts that key and succeeds.
+ * update first takes an element — in a full map the least recently used one, evicted and
+ * reused at once — and copies the value into it, and only then checks the key and the flags:
+ * a failed update may still evict, a pointer to the evicted value reads the new bytes, and a
+ * BPF_NOEXIST update of the oldest key evicts that key and succeeds. A per-CPU LRU update with
+ * BPF_EXIST takes no element (it updates in place or fails), so it evicts nothing.
  */
 export class LruHashMap extends HashMap {
   constructor(def: MapDefinition, env: MapEnv, handle: number) {
