@@ -105,4 +105,6 @@ export const RaiseKind = {
   BAD_ATOMIC32: 2,
   /** A 64-bit atomic operation with an unknown immediate; `arg` is the immediate. */
   BAD_ATOMIC64: 3,
+  /** A callback would open a frame past the run's limit; `arg` is the limit (maxFrames). */
+  CALLBACK_DEPTH: 4,
 } as const;

@@ -3,13 +3,22 @@
  * (Wasm calls, frame limits checked), `callx`, tail calls (through a known prog_array without
  * leaving WebAssembly when possible, else the shared `tailCall()`), and `exit`.
  */
-import { E2BIG, ENOENT } from "../errno.js";
+import { E2BIG, EINVAL, ENOENT } from "../errno.js";
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from "../isa/opcodes.js";
 import { CORE_SLOW_HI, ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from "./abi.js";
 import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx, type TailMap } from "./ctx.js";
 import { Op, VOID } from "./wasm.js";
 
 const BPF_FUNC_tail_call = 12;
+const BPF_FUNC_loop = 181;
+/** `BPF_MAX_LOOPS`: the most iterations `bpf_loop` runs. */
+const BPF_MAX_LOOPS = 1 << 23;
+/**
+ * `bpf_loop` runs its callbacks as nested WebAssembly calls only while the frame limit keeps
+ * the native stack small enough; past it the helper calls them from JavaScript, which turns a
+ * stack overflow into the frame-limit error.
+ */
+const MAX_INLINE_LOOP_FRAMES = 512;
 
 /** Helpers the map core runs for hash, LRU and array maps: [import, argument registers]. */
 const CORE_HELPERS = new Map<number, readonly [number, number]>([
@@ -162,7 +171,14 @@ export function lowerCall(c: FnCtx, pc: number): void {
     tailCallTail(c, pc);
     return;
   }
-  const core = c.traced || !c.coreMaps ? undefined : CORE_HELPERS.get(imm);
+  const builtin = !c.traced && c.builtinHelpers.has(imm);
+  if (builtin && imm === BPF_FUNC_loop) {
+    const callee = c.loopCallback(pc);
+    if (callee !== undefined && c.maxFrames <= MAX_INLINE_LOOP_FRAMES) {
+      return lowerLoop(c, pc, callee);
+    }
+  }
+  const core = builtin ? CORE_HELPERS.get(imm) : undefined;
   if (core !== undefined) {
     // the map core, without leaving WebAssembly; the generic helper for what it does not run
     // (other map types, bad pointers: the helper's errors name them)
@@ -175,6 +191,44 @@ export function lowerCall(c: FnCtx, pc: number): void {
     return;
   }
   lowerHelper(c, pc, imm);
+}
+
+/**
+ * `bpf_loop(nr_loops, callback, ctx, flags)` with a constant callback, as the helper in
+ * helpers/callbacks.ts runs it but without leaving WebAssembly: flags other than 0 are -EINVAL,
+ * more than 1 << 23 loops -E2BIG, then `callback(i, ctx)` on a new frame (as a callback from
+ * JavaScript: its own program base) for i = 0.. until it returns non-zero; r0 is the number
+ * of calls made.
+ */
+function lowerLoop(c: FnCtx, pc: number, callee: number): void {
+  const o = c.out;
+  const [N, I] = [c.TA, c.TB];
+  o.get(c.R[4]).op(Op.i64_eqz, Op.i32_eqz).u8(Op.if).u8(VOID);
+  o.i64(-EINVAL).set(c.R[0]);
+  o.u8(Op.else);
+  o.get(c.R[1]).i64(0xffff_ffff, 0).op(Op.i64_and).tee(N).i64(BPF_MAX_LOOPS).op(Op.i64_gt_u);
+  o.u8(Op.if).u8(VOID);
+  o.i64(-E2BIG).set(c.R[0]);
+  o.u8(Op.else);
+  o.get(N).op(Op.i64_eqz, Op.i32_eqz);
+  o.get(c.DEPTH).i32(1).op(Op.i32_add).i32(c.maxFrames).op(Op.i32_ge_s, Op.i32_and);
+  o.u8(Op.if).u8(VOID);
+  o.i32(RaiseKind.CALLBACK_DEPTH).i32(pc).i32(c.maxFrames).call(Imp.raise).u8(Op.unreachable);
+  o.u8(Op.end);
+  storeBudget(c);
+  o.get(N).set(c.R[0]);
+  o.i64(0).set(I);
+  o.u8(Op.block).u8(VOID).u8(Op.loop).u8(VOID);
+  o.get(I).get(N).op(Op.i64_ge_u).u8(Op.br_if).u32(1);
+  o.get(I).get(c.R[3]).i64(0).i64(0).i64(0);
+  o.get(c.DEPTH).i32(1).op(Op.i32_add).get(c.DEPTH).i32(1).op(Op.i32_add);
+  o.call(callee);
+  o.get(I).i64(1).op(Op.i64_add).set(I);
+  o.op(Op.i64_eqz).u8(Op.br_if).u32(0);
+  o.get(I).set(c.R[0]);
+  o.op(Op.end, Op.end);
+  afterCall(c);
+  o.op(Op.end, Op.end);
 }
 
 /** A call of helper `imm` through the `helper` import (registers through the scratch area). */

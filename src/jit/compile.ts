@@ -43,10 +43,11 @@ export interface CompileOptions {
   /** Extra entry points to compile (targets of `callx` found at run time). */
   extraEntries?: readonly number[];
   /**
-   * Whether `bpf_map_{lookup,update,delete}_elem` are the built-in helpers, so compiled code
-   * may call the map core directly (default false).
+   * Ids of the helpers that are tsbpf's own (not replaced by the embedder), which compiled code
+   * may run without the `helper` import: map lookup/update/delete in the map core, `bpf_loop`
+   * as a loop of direct calls (default none).
    */
-  coreMaps?: boolean;
+  builtinHelpers?: ReadonlySet<number>;
   /**
    * The prog_array a map handle names, for tail calls made without leaving WebAssembly;
    * `index`: the slot a tail call uses, when constant (for {@link TailMap.holdsSelf}).
@@ -220,7 +221,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly traced: boolean;
   readonly progId: number;
   readonly maxFrames: number;
-  readonly coreMaps: boolean;
+  readonly builtinHelpers: ReadonlySet<number>;
   readonly locals: number[] = [...FIXED_LOCALS];
   private readonly caches = new Map<number, Cache>();
   private readonly groups = new Map<number, Cache[]>();
@@ -257,7 +258,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.traced = opts.traced;
     this.progId = opts.progId ?? 0;
     this.maxFrames = opts.maxFrames ?? MAX_RUN_FRAMES;
-    this.coreMaps = opts.coreMaps ?? false;
+    this.builtinHelpers = opts.builtinHelpers ?? new Set();
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
@@ -329,6 +330,13 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     if (this.hasSelfLoop) o.u8(Op.end);
     o.op(Op.unreachable, Op.end);
     return o.view().slice();
+  }
+
+  loopCallback(pc: number): number | undefined {
+    const last = lastWrite(this.p, this.blockStart, pc, 2);
+    if (last < 0 || this.p.code[last] !== OP_LDDW || this.p.imm[last + 1] !== 0) return undefined;
+    const t = ((this.p.imm[last] >>> 0) - FUNC_ADDR_BASE) / 8;
+    return this.funcOf.get(t);
   }
 
   tailMap(pc: number): TailMap | undefined {

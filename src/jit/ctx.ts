@@ -33,8 +33,8 @@ export interface FnCtx {
   readonly progId: number;
   /** Frames a run may reach. */
   readonly maxFrames: number;
-  /** Whether map lookup/update/delete may call the map core directly (built-in helpers). */
-  readonly coreMaps: boolean;
+  /** Helper ids compiled code may run without the `helper` import (tsbpf's own helpers). */
+  readonly builtinHelpers: ReadonlySet<number>;
   /** Local index of r0..r10. */
   readonly R: readonly number[];
   /** Locals: frame depth (i32), program base depth (i32), budget left (i64). */
@@ -70,6 +70,11 @@ export interface FnCtx {
   funcIndex(pc: number): number;
   /** Emits the re-validation of every cache after a call (helpers may change the memory). */
   syncCaches(): void;
+  /**
+   * The function index of the callback r2 holds at the call at `pc`, when the block loads it as
+   * a constant (`lddw r2, func`) and it is compiled in this module.
+   */
+  loopCallback(pc: number): number | undefined;
   /** The prog_array r2 holds at the tail call at `pc`, when the block loads it as a constant. */
   tailMap(pc: number): TailMap | undefined;
 }

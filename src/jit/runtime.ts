@@ -37,8 +37,11 @@ import type { TailMap } from "./ctx.js";
 import { trampoline, type Invoke, type Repeat } from "./trampoline.js";
 
 const BPF_FUNC_tail_call = 12;
-/** The built-in lookup/update/delete helpers (ids 1-3), which compiled code may run in the map core. */
-const MAP_HELPERS = HELPERS.filter((d) => d.id >= 1 && d.id <= 3);
+/**
+ * Built-in helpers compiled code may run without the `helper` import: map lookup, update and
+ * delete (in the map core) and `bpf_loop` (a loop of direct calls), see calls.ts.
+ */
+const INLINE_HELPERS = HELPERS.filter((d) => [1, 2, 3, 181].includes(d.id));
 // i32 indices into the scratch view (module constants: cheap in transpiled code too)
 const V_RESULT = Scratch.RESULT / 4;
 const V_RESULT_HI = V_RESULT + 1;
@@ -281,7 +284,7 @@ export class JitRuntime extends EngineEnv {
       funcStarts: prog.funcs.map((f) => f.start),
       extraEntries: extra,
       progArray: (handle, index) => this.progArray(handle, prog, index),
-      coreMaps: this.coreMaps(),
+      builtinHelpers: this.builtinHelpers(),
     });
     return { bytes, entries, imports: { e: this.imports(prog, traced, checkpoints) } };
   }
@@ -343,10 +346,10 @@ export class JitRuntime extends EngineEnv {
     return { maxEntries: map.def.maxEntries, tableAddr: slots.tableAddr, holdsSelf };
   }
 
-  /** Whether the machine's map lookup/update/delete helpers are the built-in ones. */
-  private coreMaps(): boolean {
+  /** Ids of the helpers compiled code may run itself: those the machine has not replaced. */
+  private builtinHelpers(): ReadonlySet<number> {
     const h = this.machine.helpers;
-    return MAP_HELPERS.every((d) => h[d.id] === d);
+    return new Set(INLINE_HELPERS.filter((d) => h[d.id] === d).map((d) => d.id));
   }
 
   /** The imports of `prog`'s module (see abi.ts). */
@@ -450,6 +453,8 @@ function raised(kind: number, pc: number, arg: number): RuntimeFault {
       return atomicFault(arg, false);
     case RaiseKind.BAD_ATOMIC64:
       return atomicFault(arg, true);
+    case RaiseKind.CALLBACK_DEPTH:
+      return callbackDepthFault(pc, arg);
     default:
       return unsupportedOpcodeFault(arg, pc);
   }
