@@ -105,12 +105,12 @@ function programRun(name: string, obj: string, prog: string | undefined, data: U
     progress(`${name} on ${e}`);
     const c = loadCollectionFile(join(root, obj), { engine: e });
     const p = prog ? c.program(prog) : c.firstProgram();
+    const t0 = performance.now();
+    while (performance.now() - t0 < 150) p.run({ data, repeat: 10 }); // past tier-up
     // about a millisecond per call: long enough for the clock, short enough for many samples
     const once = p.run({ data, repeat: 10 }).durationNs;
-    const repeat = Math.max(10, Math.min(2000, Math.round(1e6 / Math.max(once, 1))));
+    const repeat = Math.max(10, Math.min(20000, Math.round(1e6 / Math.max(once, 1))));
     const samples: number[] = [];
-    const t0 = performance.now();
-    while (performance.now() - t0 < 150) p.run({ data, repeat }); // past tier-up
     const t1 = performance.now();
     while (performance.now() - t1 < 400) samples.push(p.run({ data, repeat }).durationNs);
     samples.sort((a, b) => a - b);
