@@ -95,44 +95,36 @@ export const BPF_EXIST = 2n;
 /** Update flags: take the value's `bpf_spin_lock`. */
 export const BPF_F_LOCK = 4n;
 
-/** Map creation flag: allocate hash elements on demand. */
-export const BPF_F_NO_PREALLOC = 0x1;
-/** Map creation flag: one LRU list per CPU. */
-export const BPF_F_NO_COMMON_LRU = 0x2;
-/** Map creation flag: `numa_node` is valid. */
-export const BPF_F_NUMA_NODE = 0x4;
-/** Map creation flag: the syscall side may only read. */
-export const BPF_F_RDONLY = 0x8;
-/** Map creation flag: the syscall side may only write. */
-export const BPF_F_WRONLY = 0x10;
-/** Map creation flag: stack trace maps store build ids. */
-export const BPF_F_STACK_BUILD_ID = 0x20;
-/** Map creation flag: hash seed 0 (deterministic hashing). */
-export const BPF_F_ZERO_SEED = 0x40;
-/** Map creation flag: programs may only read. */
-export const BPF_F_RDONLY_PROG = 0x80;
-/** Map creation flag: programs may only write. */
-export const BPF_F_WRONLY_PROG = 0x100;
-/** Map creation flag: clone local storage. */
-export const BPF_F_CLONE = 0x200;
-/** Map creation flag: the array can be mmap()ed. */
-export const BPF_F_MMAPABLE = 0x400;
-/** Map creation flag: perf event array keeps its events when the creator closes it. */
-export const BPF_F_PRESERVE_ELEMS = 0x800;
-/** Map creation flag: an inner array map whose max_entries may differ from the template's. */
-export const BPF_F_INNER_MAP = 0x1000;
-/** Map creation flag: BPF link. */
-export const BPF_F_LINK = 0x2000;
-/** Map creation flag: path fd. */
-export const BPF_F_PATH_FD = 0x4000;
-/** Map creation flag: value type BTF object fd. */
-export const BPF_F_VTYPE_BTF_OBJ_FD = 0x8000;
-/** Map creation flag: token fd. */
-export const BPF_F_TOKEN_FD = 0x10000;
-/** Map creation flag: arena SIGSEGV on fault. */
-export const BPF_F_SEGV_ON_FAULT = 0x20000;
-/** Map creation flag: arena without user pointer conversion. */
-export const BPF_F_NO_USER_CONV = 0x40000;
+/** Map creation flags (`map_flags` of BPF_MAP_CREATE; one list, in src/elf/constants.ts). */
+export {
+  BPF_F_NO_PREALLOC,
+  BPF_F_NO_COMMON_LRU,
+  BPF_F_NUMA_NODE,
+  BPF_F_RDONLY,
+  BPF_F_WRONLY,
+  BPF_F_STACK_BUILD_ID,
+  BPF_F_ZERO_SEED,
+  BPF_F_RDONLY_PROG,
+  BPF_F_WRONLY_PROG,
+  BPF_F_CLONE,
+  BPF_F_MMAPABLE,
+  BPF_F_PRESERVE_ELEMS,
+  BPF_F_INNER_MAP,
+  BPF_F_LINK,
+  BPF_F_PATH_FD,
+  BPF_F_VTYPE_BTF_OBJ_FD,
+  BPF_F_TOKEN_FD,
+  BPF_F_SEGV_ON_FAULT,
+  BPF_F_NO_USER_CONV,
+  BPF_F_RB_OVERWRITE,
+} from "../elf/constants.js";
+import {
+  BPF_F_RDONLY,
+  BPF_F_RDONLY_PROG,
+  BPF_F_WRONLY,
+  BPF_F_WRONLY_PROG,
+} from "../elf/constants.js";
+
 /** Every access-restricting creation flag. */
 export const BPF_F_ACCESS_MASK =
   BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
