@@ -42,8 +42,11 @@ const SIZE_OF = [4, 2, 1, 8];
 /** Whether running the instruction at `pc` could be observed (or could fail). */
 export function observable(p: DecodedProgram, pc: number, supported: (code: number) => boolean) {
   const code = p.code[pc];
-  if (!supported(code) || code === 0x85 || code === 0x8d || code === 0x95) return true;
+  if (code === 0x85 || code === 0x8d || code === 0x95) return true;
   const cls = code & 7;
+  // jumps end their block and are lowered with it (the validator refused unknown ones)
+  if (cls === 5 || cls === 6) return false;
+  if (!supported(code)) return true;
   const size = SIZE_OF[(code >> 3) & 3];
   if (cls === 1) return !(p.src[pc] === 10 && inFrame(p.off[pc], size));
   if (cls === 2 || cls === 3) return !(p.dst[pc] === 10 && inFrame(p.off[pc], size));
