@@ -92,7 +92,11 @@ export class BudgetPlan {
         this.chainIn[b] = this.chainOut[pred[b]];
       }
       let count = 0;
-      let quiet = deferAny;
+      // outside loops a block that ends in a conditional jump charges at its start: one charge
+      // in place of one per outgoing edge keeps long straight-line programs small
+      const jcls = p.code[cfg.last[b]] & 7;
+      const cond = (jcls === 5 || jcls === 6) && (p.code[cfg.last[b]] & 0xf0) !== 0;
+      let quiet = deferAny && (cfg.inLoop[b] === 1 || !cond);
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
         count++;
         if (quiet && observable(p, pc, supported)) quiet = false;
