@@ -4,7 +4,8 @@
  * cheap, only checks it where running on could be observed:
  *
  * - A block is *deferrable* when nothing in it can be observed (no checked memory access, call,
- *   exit or unsupported opcode): its count is not charged there but carried to its successors.
+ *   exit or unsupported opcode) and, outside loops, it does not end in a conditional jump: its
+ *   count is not charged there but carried to its successors.
  *   A successor whose only predecessor it is charges the carried count with its own; on an edge
  *   to any other block the count is charged (and checked) on the edge.
  * - Every other block charges its carried count plus its own at its start, and checks.
