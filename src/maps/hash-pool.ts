@@ -6,7 +6,9 @@
  *
  * The first chunk fills one 4 KiB page of values; each further chunk holds as many entries as
  * all the chunks before it together (geometric growth: at most half the mapped slots are
- * unused, and a map of 524,288 entries holding 3 costs a few pages). A per-CPU entry is `cpus`
+ * unused, and a map of 524,288 entries holding 3 costs a few pages). Past `capacity` (elements
+ * replaced or deleted during a run are reclaimed only when it ends) the overflow doubles the
+ * same way. A per-CPU entry is `cpus`
  * consecutive values of `round_up(value_size, 8)` bytes, CPU 0 first, each live-tracked.
  * Chunks stay mapped until the map is destroyed. Freed elements are reused with their old
  * value bytes, as the kernel's preallocated elements are: the core writes a new entry's whole
@@ -59,8 +61,13 @@ export class ElementPool {
    */
   grow(): void {
     const perPage = Math.max(1, Math.floor(PAGE_SIZE / (this.entryBytes + this.cpus)));
-    const want = Math.max(perPage, this.allocated);
-    const count = Math.max(1, Math.min(want, this.capacity - this.allocated));
+    const room = this.capacity - this.allocated;
+    // past the capacity (elements retired during a run wait for its end) the overflow doubles
+    // too, so a run that replaces one key a million times maps a few chunks, not a million
+    const count =
+      room > 0
+        ? Math.min(Math.max(perPage, this.allocated), room)
+        : Math.max(perPage, this.allocated - this.capacity);
     const seg = this.mapper(count * this.cpus, this.stride, this.valueSize);
     const bytes = count * this.elemSize;
     let elems: number;
