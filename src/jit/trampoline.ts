@@ -16,8 +16,8 @@ export type Invoke = (...args: number[]) => number;
 /**
  * `repeat(tableIndex, r1lo, r1hi, r2lo, r2hi, n) -> runs`: runs the entry at `tableIndex` on
  * the first frame (r3..r5 = 0) up to `n` (>= 1) times, each run starting with BUDGET = LIMIT
- * and no tail calls made; stops after a run that left work for its end (RUN_STATE_PENDING: a
- * deferred task, elements the map core retired). r0 of the last run is in
+ * and no tail calls made; stops after a run that left work for its end (RUN_STATE_PENDING, set
+ * by `Machine.defer`). r0 of the last run is in
  * RESULT.
  */
 export type Repeat = (

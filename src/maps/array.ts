@@ -46,7 +46,7 @@ export class ArrayMap extends BaseMap {
       false,
     );
     const core = MapCore.of(env.mem);
-    this.desc = core.addMap(null);
+    this.desc = core.allocDescriptor();
     const flags =
       (this.percpu ? CoreFlags.PERCPU : 0) | (this.progWritable ? 0 : CoreFlags.RDONLY_PROG);
     core.x.array_init(this.desc, flags, def.valueSize, this.cpus, def.maxEntries, this.base);
@@ -131,7 +131,7 @@ export class ArrayMap extends BaseMap {
 
   override destroy(): void {
     this.mem.i32[this.handle / 4] = 0;
-    MapCore.of(this.mem).removeMap(null, this.desc);
+    MapCore.of(this.mem).freeDescriptor(this.desc);
     this.mem.unmap(this.segment);
   }
 

@@ -6,9 +6,8 @@
  *
  * The first chunk fills one 4 KiB page of values; each further chunk holds as many entries as
  * all the chunks before it together (geometric growth: at most half the mapped slots are
- * unused, and a map of 524,288 entries holding 3 costs a few pages). Past `capacity` (elements
- * replaced or deleted during a run are reclaimed only when it ends) the overflow doubles the
- * same way. A per-CPU entry is `cpus`
+ * unused, and a map of 524,288 entries holding 3 costs a few pages). Past `capacity` (the spare
+ * element of a preallocated map) the overflow grows the same way. A per-CPU entry is `cpus`
  * consecutive values of `round_up(value_size, 8)` bytes, CPU 0 first, each live-tracked.
  * Chunks stay mapped until the map is destroyed. Freed elements are reused with their old
  * value bytes, as the kernel's preallocated elements are: the core writes a new entry's whole
@@ -42,7 +41,7 @@ export class ElementPool {
     readonly valueSize: number,
     /** Values per entry (1, or the number of CPUs). */
     readonly cpus: number,
-    /** Entries the map holds at most (more may be mapped while retired ones wait). */
+    /** Entries the map holds at most (one more is mapped for a preallocated map's spare). */
     readonly capacity: number,
   ) {
     this.stride = (valueSize + 7) & ~7;
@@ -62,8 +61,7 @@ export class ElementPool {
   grow(): void {
     const perPage = Math.max(1, Math.floor(PAGE_SIZE / (this.entryBytes + this.cpus)));
     const room = this.capacity - this.allocated;
-    // past the capacity (elements retired during a run wait for its end) the overflow doubles
-    // too, so a run that replaces one key a million times maps a few chunks, not a million
+    // past the capacity (a preallocated map's spare element) the overflow doubles too
     const count =
       room > 0
         ? Math.min(Math.max(perPage, this.allocated), room)

@@ -8,9 +8,12 @@
  *   mapped as entries arrive. A value pointer returned by a lookup stays valid, and writes
  *   through it are seen by host lookups, while the entry exists.
  * - As in the kernel, updating an existing key of a (non-per-CPU) hash or LRU map links a new
- *   element, and a deleted or replaced element's value is freed only when the run ends (the RCU
- *   grace period, `MapEnv.defer`): a pointer the program still holds stays readable for the
- *   rest of the run and writes through it are lost. Per-CPU maps update in place, as in Linux.
+ *   element; per-CPU maps update in place. Freed elements are reused as Linux reuses them
+ *   (measured: `test/fixtures/hash_reuse.bpf.c`): a deleted or replaced element goes back on
+ *   the free list at once and the next insert takes it, last freed first; until then a stale
+ *   pointer still reads its bytes. A preallocated map's update of an existing key takes the
+ *   map's spare element and keeps the replaced one as the next spare (Linux's `extra_elems`);
+ *   a `BPF_F_NO_PREALLOC` map takes it from the free list.
  * - Flags: anything but `BPF_ANY`/`BPF_NOEXIST`/`BPF_EXIST` is -EINVAL (`BPF_F_LOCK` too: tsbpf
  *   knows no `bpf_spin_lock` in values); `BPF_NOEXIST` on an existing key is -EEXIST,
  *   `BPF_EXIST` on a missing key -ENOENT; a new key in a full map is -E2BIG.
@@ -23,7 +26,12 @@
 import { ENOMEM, EINVAL } from "../errno.js";
 import { TsbpfError } from "../errors.js";
 import { BaseMap, u64 } from "./base.js";
-import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH } from "./constants.js";
+import {
+  BPF_EXIST,
+  BPF_F_NO_PREALLOC,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH,
+  BPF_MAP_TYPE_PERCPU_HASH,
+} from "./constants.js";
 import {
   CoreFlags,
   DESC_BUCKETS,
@@ -67,12 +75,12 @@ export class HashMap extends BaseMap {
     const cpus = this.percpu ? env.numCpus : 1;
     this.core = MapCore.of(env.mem);
     this.x = this.core.x;
-    this.desc = this.core.addMap(this);
+    this.desc = this.core.allocDescriptor();
     const flags =
       (lru ? CoreFlags.LRU : 0) |
       (this.percpu ? CoreFlags.PERCPU : 0) |
       (this.progWritable ? 0 : CoreFlags.RDONLY_PROG) |
-      (env.defer ? 0 : CoreFlags.RECLAIM_NOW);
+      (def.flags & BPF_F_NO_PREALLOC ? CoreFlags.NO_PREALLOC : 0);
     let max = INITIAL_BUCKETS;
     while (max < capacity && max < MAX_BUCKETS) max *= 2;
     const first = Math.min(INITIAL_BUCKETS, max);
@@ -121,13 +129,11 @@ export class HashMap extends BaseMap {
       if (!this.makeRoom(r)) return -ENOMEM;
       r = this.x.htab_update_elem(this.desc, keyAddr, valueAddr, lo, hi, cpu, 0);
     }
-    this.core.afterChange(this.env.defer);
     return r;
   }
 
   override deleteElem(keyAddr: number): number {
     const r = this.x.htab_delete_elem(this.desc, keyAddr, 0);
-    this.core.afterChange(this.env.defer);
     return r;
   }
 
@@ -152,7 +158,6 @@ export class HashMap extends BaseMap {
       if (!this.makeRoom(r)) r = -ENOMEM;
       else r = this.x.htab_update_elem(this.desc, k, v, Number(f), 0, 0, 1);
     }
-    this.core.afterChange(this.env.defer);
     this.check("update", r);
   }
 
@@ -160,7 +165,6 @@ export class HashMap extends BaseMap {
     this.checkHostWrite("delete");
     this.checkSize("key", key, this.def.keySize);
     const r = this.x.htab_delete_elem(this.desc, this.hostBytes(key), 1);
-    this.core.afterChange(this.env.defer);
     this.check("delete", r);
   }
 
@@ -173,16 +177,11 @@ export class HashMap extends BaseMap {
     return out;
   }
 
-  /** Returns the elements retired during the run to the free list (see {@link MapCore}). */
-  reclaim(): void {
-    if (this.x.htab_reclaim(this.desc) > 0) this.mem.epoch++;
-  }
-
   override destroy(): void {
     this.pool.destroy();
     if (this.table !== null) this.mem.freeHidden(...this.table);
     this.mem.i32[this.handle / 4] = 0;
-    this.core.removeMap(this, this.desc);
+    this.core.freeDescriptor(this.desc);
   }
 
   /** Copies a host key (and value) into hidden scratch memory; the key's address. */

@@ -8,7 +8,6 @@ import {
   RUN_STATE_STACK_TOP,
   SegmentFlags,
 } from "../memory/layout.js";
-import { MapCore } from "../maps/core/index.js";
 import type { BpfMap } from "../maps/types.js";
 import type { HelperDef, HostServices, RunContext } from "../helpers/types.js";
 import type { ExecProgram } from "./program.js";
@@ -128,16 +127,12 @@ export class Machine {
     this.mem.i32[RUN_STATE_CPU / 4] = this.host.cpu;
   }
 
-  /**
-   * Marks the end of a run: the map core reclaims what maps retired during it, and the tasks
-   * deferred during it run.
-   */
+  /** Marks the end of a run and runs the tasks deferred during it. */
   endRun(): void {
     this.running = false;
     const i32 = this.mem.i32;
     if (i32[RUN_STATE_PENDING / 4] === 0) return;
     i32[RUN_STATE_PENDING / 4] = 0;
-    MapCore.peek(this.mem)?.reclaimAll();
     const tasks = this.deferred.splice(0);
     for (const t of tasks) t();
   }

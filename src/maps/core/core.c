@@ -9,10 +9,12 @@
 //
 // Nothing here allocates: when an update needs an element and the free list is empty it
 // returns NEED_ROOM (or NEED_BUCKETS when the bucket array should double first) before
-// changing anything, and the host maps more and calls again. Nothing here frees either: a
-// deleted or replaced element goes to the retired list (Linux's RCU grace period: a pointer
-// the program holds stays readable for the rest of the run) and the host reclaims it when the
-// run ends (htab_reclaim).
+// changing anything, and the host maps more and calls again. Freed elements are reused as
+// Linux reuses them (measured: test/fixtures/hash_reuse.bpf.c): a deleted or replaced element
+// goes back on the free list at once and the next insert takes it (last freed, first reused);
+// its bytes stay readable through a stale pointer until then. A preallocated map's update of
+// an existing key takes the map's spare element instead and keeps the replaced one as the next
+// spare (Linux's extra_elems).
 
 typedef unsigned char u8;
 typedef unsigned int u32;
@@ -46,7 +48,7 @@ typedef long long i64;
 #define F_LRU 1
 #define F_PERCPU 2
 #define F_RDONLY_PROG 4
-#define F_RECLAIM_NOW 8  // no run-end reclaim (MapEnv without defer): changes go through the host
+#define F_NO_PREALLOC 8 // BPF_F_NO_PREALLOC: no spare element, replacements use the free list
 
 // memory/layout.ts
 #define MAP_HANDLE_BASE 0x1000u
@@ -61,8 +63,8 @@ typedef long long i64;
 
 /** Per-run state the host keeps in the null page (memory/layout.ts RUN_STATE_*). */
 struct run_state {
-  u32 cpu;      // CPU of the current run
-  u32 pending;  // set when an element was retired: the host reclaims at the end of the run
+  u32 cpu;     // CPU of the current run
+  u32 pending; // the host's: work left for the end of the run
   u32 stack_top;
 };
 
@@ -71,16 +73,20 @@ struct segment {
   u32 start, end, slot_size, value_size, live, flags;
 };
 
-/** A map descriptor (64 bytes). Arrays use the first fields and array_base. */
+/**
+ * A map descriptor (64 bytes). Arrays use the first fields and `aux`: the values' base. For hash
+ * maps `aux` is the spare element of a preallocated map (Linux's `extra_elems`): an update of an
+ * existing key takes it and leaves the replaced element as the next spare.
+ */
 struct htab {
   u32 kind, flags, key_size, value_size, stride, cpus, capacity, count;
   u32 buckets, mask, max_mask, free;
-  u32 head, tail, retired, array_base;
+  u32 head, tail, reserved, aux;
 };
 
 /** An element: bucket chain, hash, order list (oldest first), its value slot, its key. */
 struct elem {
-  u32 next;   // bucket chain, or the free / retired list
+  u32 next;   // bucket chain, or the free list
   u32 hash;
   u32 older, newer;
   u32 value;  // CPU 0's value
@@ -167,11 +173,10 @@ static void chain_unlink(struct htab *h, struct elem *e) {
   *p = e->next;
 }
 
-/** Puts an element that is in no chain on the retired list: readable until the run ends. */
+/** Frees an element that is in no chain: first on the free list, still accessible. */
 static void park(struct htab *h, struct elem *e) {
-  e->next = h->retired;
-  h->retired = A(e);
-  run()->pending = 1;
+  e->next = h->free;
+  h->free = A(e);
 }
 
 /** Takes an element out of the table and the order, without retiring it. */
@@ -181,8 +186,8 @@ static void unlink(struct htab *h, struct elem *e) {
   h->count--;
 }
 
-/** Takes an element out of the map; it stays readable until the host reclaims it. */
-static void retire(struct htab *h, struct elem *e) {
+/** Takes an element out of the map and frees it. */
+static void drop(struct htab *h, struct elem *e) {
   unlink(h, e);
   park(h, e);
 }
@@ -294,7 +299,7 @@ u32 htab_lookup_elem(u32 ha, u32 key, u32 cpu) {
  * flags other than BPF_EXIST): an element is taken first — a free one, else the least recently
  * used is evicted and its memory reused at once, as in Linux — and, for non-per-CPU maps, the
  * new value is copied into it; only then are the key and the flags looked at. An element taken
- * for an update that fails, or that a per-CPU update in place did not need, is retired.
+ * for an update that fails, or that a per-CPU update in place did not need, is freed again.
  */
 static i32 lru_update(struct htab *h, const u8 *k, u32 hash, u32 old, const u8 *v, u64 flags,
                       u32 cpu, i32 host) {
@@ -324,7 +329,7 @@ static i32 lru_update(struct htab *h, const u8 *k, u32 hash, u32 old, const u8 *
     return 0;
   }
   if (percpu) put_value(h, n, v, cpu, host, 1);
-  if (found) retire(h, E(found));
+  if (found) drop(h, E(found));
   link(h, n);
   return 0;
 }
@@ -332,7 +337,7 @@ static i32 lru_update(struct htab *h, const u8 *k, u32 hash, u32 old, const u8 *
 /**
  * `bpf_map_update_elem` (program: `cpu`'s value; host: every CPU's): 0, a negative errno, or
  * NEED_ROOM / NEED_BUCKETS with nothing changed. As in Linux, updating an existing key of a
- * non-per-CPU map links a new element (same place in the order) and retires the old one.
+ * non-per-CPU map links a new element (same place in the order) and frees the old one.
  */
 static i32 update(struct htab *h, u32 key, u32 value, u64 flags, u32 cpu, i32 host) {
   const u8 *k = (const u8 *)key;
@@ -352,8 +357,10 @@ static i32 update(struct htab *h, u32 key, u32 value, u64 flags, u32 cpu, i32 ho
       put_value(h, E(found), v, cpu, host, 0);
       return 0;
     }
-    if (h->free == 0) return NEED_ROOM;
-    struct elem *o = E(found), *n = take_free(h);
+    // a preallocated map takes its spare and keeps the replaced element as the next one
+    int spare = !(h->flags & F_NO_PREALLOC) && h->aux != 0;
+    if (!spare && h->free == 0) return NEED_ROOM;
+    struct elem *o = E(found), *n = spare ? E(h->aux) : take_free(h);
     __builtin_memcpy(n->key, o->key, (h->key_size + 7) & ~7u);
     n->hash = hash;
     put_value(h, n, v, cpu, host, 1);
@@ -368,7 +375,8 @@ static i32 update(struct htab *h, u32 key, u32 value, u64 flags, u32 cpu, i32 ho
     else h->head = A(n);
     if (o->newer) E(o->newer)->older = A(n);
     else h->tail = A(n);
-    park(h, o);
+    if (h->flags & F_NO_PREALLOC) park(h, o);
+    else h->aux = found;
     return 0;
   }
   if (flags == BPF_EXIST) return -ENOENT;
@@ -395,27 +403,8 @@ i32 htab_delete_elem(u32 ha, u32 key, i32 host) {
   if (!host && (h->flags & F_RDONLY_PROG)) return -EPERM;
   u32 e = htab_find(ha, key);
   if (e == 0) return -ENOENT;
-  retire(h, E(e));
+  drop(h, E(e));
   return 0;
-}
-
-/**
- * Returns retired elements to the free list, their values made inaccessible; the number
- * reclaimed. The host calls it when no run can hold their pointers any more.
- */
-EXPORT(htab_reclaim)
-u32 htab_reclaim(u32 ha) {
-  struct htab *h = H(ha);
-  u32 n = 0;
-  while (h->retired != 0) {
-    struct elem *e = E(h->retired);
-    h->retired = e->next;
-    for (u32 c = 0; c < h->cpus; c++) ((u8 *)e->live)[c] = 0;
-    e->next = h->free;
-    h->free = A(e);
-    n++;
-  }
-  return n;
 }
 
 /** Entries. */
@@ -455,11 +444,11 @@ void array_init(u32 ha, u32 flags, u32 value_size, u32 cpus, u32 max_entries, u3
   h->stride = (value_size + 7) & ~7u;
   h->cpus = cpus;
   h->capacity = max_entries;
-  h->array_base = base;
+  h->aux = base;
 }
 
 static u32 array_value(struct htab *h, u32 index, u32 cpu) {
-  return h->array_base + (index * h->cpus + ((h->flags & F_PERCPU) ? cpu : 0)) * h->stride;
+  return h->aux + (index * h->cpus + ((h->flags & F_PERCPU) ? cpu : 0)) * h->stride;
 }
 
 // ---- the helpers, for compiled programs ----
@@ -509,7 +498,7 @@ i64 map_lookup_elem(u64 r1, u64 r2, u32 stack_lo) {
 EXPORT(map_update_elem)
 i64 map_update_elem(u64 r1, u64 r2, u64 r3, u64 flags, u32 stack_lo) {
   struct htab *h = map_arg(r1);
-  if (h == 0 || (h->flags & F_RECLAIM_NOW) || !accessible(r2, h->key_size, 0, stack_lo) ||
+  if (h == 0 || !accessible(r2, h->key_size, 0, stack_lo) ||
       !accessible(r3, h->value_size, 0, stack_lo))
     return SLOW;
   u32 cpu = run()->cpu;
@@ -532,8 +521,6 @@ i64 map_update_elem(u64 r1, u64 r2, u64 r3, u64 flags, u32 stack_lo) {
 EXPORT(map_delete_elem)
 i64 map_delete_elem(u64 r1, u64 r2, u32 stack_lo) {
   struct htab *h = map_arg(r1);
-  if (h == 0 || h->kind != KIND_HASH || (h->flags & F_RECLAIM_NOW) ||
-      !accessible(r2, h->key_size, 0, stack_lo))
-    return SLOW;
+  if (h == 0 || h->kind != KIND_HASH || !accessible(r2, h->key_size, 0, stack_lo)) return SLOW;
   return htab_delete_elem(A(h), (u32)r2, 0);
 }

@@ -3,12 +3,12 @@
  * space, on the same linear memory as the programs. It holds the program-side operations of
  * hash, LRU and array maps; the map classes call it from JavaScript (the interpreter's helpers,
  * the host API) and compiled programs call its `map_*_elem` helpers directly, without leaving
- * WebAssembly. The core never allocates or frees: it answers {@link NEED_ROOM} /
- * {@link NEED_BUCKETS} before changing anything and the map grows and calls again; elements it
- * retires are reclaimed when the run ends ({@link MapCore.endRun}).
+ * WebAssembly. The core never allocates: it answers {@link NEED_ROOM} / {@link NEED_BUCKETS}
+ * before changing anything and the map grows and calls again. Freed elements go back on the
+ * map's free list at once and stay accessible, as Linux's do (see core.c).
  */
 import type { AddressSpace } from "../../memory/address-space.js";
-import { PAGE_SIZE, RUN_STATE_PENDING } from "../../memory/layout.js";
+import { PAGE_SIZE } from "../../memory/layout.js";
 import { CORE_WASM_BASE64 } from "./core-wasm.js";
 
 /** An update needs an element and the free list is empty: grow, then call again. */
@@ -27,10 +27,10 @@ export const CoreFlags = {
   /** `BPF_F_RDONLY_PROG`: program updates and deletes are -EPERM. */
   RDONLY_PROG: 4,
   /**
-   * The map's environment has no `defer`: what a change retires is reclaimed at once, so
-   * compiled code leaves changes to the host (which does that) instead of the core's helpers.
+   * `BPF_F_NO_PREALLOC`: no spare element; an update of an existing key takes its new element
+   * from the free list (a preallocated map takes its spare, Linux's `extra_elems`).
    */
-  RECLAIM_NOW: 8,
+  NO_PREALLOC: 8,
 } as const;
 
 /** Bytes of a map descriptor block: the descriptor (64) and 16 initial buckets. */
@@ -68,7 +68,6 @@ export interface CoreExports {
     host: number,
   ): number;
   htab_delete_elem(h: number, key: number, host: number): number;
-  htab_reclaim(h: number): number;
   htab_count(h: number): number;
   htab_buckets(h: number): number;
   htab_head(h: number): number;
@@ -86,12 +85,6 @@ export interface CoreExports {
   map_lookup_elem(r1: bigint, r2: bigint, stackLo: number): bigint;
   map_update_elem(r1: bigint, r2: bigint, r3: bigint, r4: bigint, stackLo: number): bigint;
   map_delete_elem(r1: bigint, r2: bigint, stackLo: number): bigint;
-}
-
-/** A map whose retired elements the core reclaims at the end of a run. */
-export interface Reclaimable {
-  /** Returns retired elements to the free list. */
-  reclaim(): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -114,9 +107,7 @@ export class MapCore {
   readonly x: CoreExports;
   /** The instance's exports, for compiled modules to import. */
   readonly exports: WebAssembly.Exports;
-  private readonly maps = new Set<Reclaimable>();
   private readonly freeBlocks: number[] = [];
-  private queued = false;
   private scratchAt = 0;
   private scratchBytes = 0;
 
@@ -130,23 +121,14 @@ export class MapCore {
     return c;
   }
 
-  /** The core of `mem` if one was made. */
-  static peek(mem: AddressSpace): MapCore | undefined {
-    return cores.get(mem);
-  }
-
   private constructor(private readonly mem: AddressSpace) {
     const inst = new WebAssembly.Instance(coreModule(), { env: { memory: mem.memory } });
     this.exports = inst.exports;
     this.x = inst.exports as unknown as CoreExports;
   }
 
-  /**
-   * A zeroed {@link DESC_BLOCK}-byte descriptor block in hidden memory, for `map` (reclaimed at
-   * the end of runs when it has a `reclaim`).
-   */
-  addMap(map: Reclaimable | null): number {
-    if (map !== null) this.maps.add(map);
+  /** A zeroed {@link DESC_BLOCK}-byte descriptor block in hidden memory, for a map. */
+  allocDescriptor(): number {
     let b = this.freeBlocks.pop();
     if (b === undefined) {
       const page = this.mem.allocHidden(PAGE_SIZE);
@@ -157,9 +139,8 @@ export class MapCore {
     return b;
   }
 
-  /** Forgets a map and gives back its descriptor block. */
-  removeMap(map: Reclaimable | null, block: number): void {
-    if (map !== null) this.maps.delete(map);
+  /** Gives back a map's descriptor block. */
+  freeDescriptor(block: number): void {
     this.mem.u8.fill(0, block, block + DESC_BLOCK);
     this.freeBlocks.push(block);
   }
@@ -175,28 +156,5 @@ export class MapCore {
       this.scratchAt = this.mem.allocHidden(this.scratchBytes);
     }
     return this.scratchAt;
-  }
-
-  /**
-   * After a map operation from JavaScript: when it retired elements, reclaims them once the
-   * run is over (`defer`, Linux's RCU grace period; the deferring environment marks the run as
-   * leaving work, see `Machine.endRun`), or at once without `defer`.
-   */
-  afterChange(defer: ((task: () => void) => void) | undefined): void {
-    const i32 = this.mem.i32;
-    if (i32[RUN_STATE_PENDING / 4] === 0) return;
-    if (defer === undefined) {
-      i32[RUN_STATE_PENDING / 4] = 0;
-      return this.reclaimAll();
-    }
-    if (this.queued) return;
-    this.queued = true;
-    defer(() => this.reclaimAll());
-  }
-
-  /** Returns what every map retired to its free list (at the end of a run). */
-  reclaimAll(): void {
-    this.queued = false;
-    for (const m of this.maps) m.reclaim();
   }
 }
