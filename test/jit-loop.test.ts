@@ -6,21 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { BPF_FUNC as F } from "../src/helpers/index.js";
 import type { FuncInfo } from "../src/runtime/program.js";
-import { runBoth } from "./jit-harness.js";
+import { raw, runBoth } from "./jit-harness.js";
 
 /** One instruction: code, dst, src, off, imm. */
 type Insn = [number, number, number, number, number];
 
 function encode(insns: Insn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const dv = new DataView(out.buffer);
-  insns.forEach(([code, dst, src, off, imm], i) => {
-    out[8 * i] = code;
-    out[8 * i + 1] = (src << 4) | dst;
-    dv.setInt16(8 * i + 2, off, true);
-    dv.setInt32(8 * i + 4, imm, true);
-  });
-  return out;
+  return raw(insns.map(([code, dst, src, off, imm]) => ({ code, dst, src, off, imm })));
 }
 
 const CB = 13;
