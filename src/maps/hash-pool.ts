@@ -1,7 +1,8 @@
 /**
  * Storage of a hash or LRU map's elements, mapped in chunks as entries arrive, never up front
  * for `max_entries`: each chunk is a live-tracked segment of values (programs may access a
- * value exactly while its element exists) and, in hidden memory, as many element records
+ * value from the first time its element is used on, freed or not, as Linux's element memory)
+ * and, in hidden memory, as many element records
  * (bucket chain, order links, key) that the map core ({@link MapCore}) threads on its free list.
  *
  * The first chunk fills one 4 KiB page of values; each further chunk holds as many entries as
@@ -10,8 +11,8 @@
  * element of a preallocated map) the overflow grows the same way. A per-CPU entry is `cpus`
  * consecutive values of `round_up(value_size, 8)` bytes, CPU 0 first, each live-tracked.
  * Chunks stay mapped until the map is destroyed. Freed elements are reused with their old
- * value bytes, as the kernel's preallocated elements are: the core writes a new entry's whole
- * value before anyone can read it.
+ * value bytes, as the kernel's are: the core writes a new entry's whole value before a lookup
+ * can return it.
  */
 import type { AddressSpace, Segment } from "../memory/address-space.js";
 import { PAGE_SIZE } from "../memory/layout.js";

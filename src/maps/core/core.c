@@ -5,7 +5,8 @@
 // Layout (see memory/layout.ts): a map's handle address (0x1000 + 16 * i, never mapped for
 // programs) holds the address of its descriptor; descriptors, buckets and element records
 // live in hidden pages (allocated, but in no segment, so programs cannot reach them); values
-// live in live-tracked segments that programs can access while their element exists.
+// live in live-tracked segments, accessible from the first time their element is used on (as
+// Linux's element memory is, freed or not).
 //
 // Nothing here allocates: when an update needs an element and the free list is empty it
 // returns NEED_ROOM (or NEED_BUCKETS when the bucket array should double first) before
