@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { setup } from "./maps-harness.js";
 import { MapError } from "../src/errors.js";
-import { AddressSpace } from "../src/memory/address-space.js";
-import { MAP_HANDLE_BASE, MAP_HANDLE_STRIDE, SegmentFlags } from "../src/memory/layout.js";
 import {
   ArrayOfMapsMap,
   BPF_ANY,
@@ -21,44 +20,10 @@ import {
   QueueStackMap,
   RingBufMap,
   bloomBitMask,
-  createMap,
   jhash,
   jhash2,
-  type BpfMap,
   type MapDefinition,
-  type MapEnv,
 } from "../src/maps/index.js";
-
-function setup(numCpus = 1) {
-  const mem = new AddressSpace({ maxBytes: 256 << 20 });
-  const maps: BpfMap[] = [];
-  const env: MapEnv = {
-    mem,
-    numCpus,
-    cpu: 0,
-    mapByHandle: (h) => maps[(h - MAP_HANDLE_BASE) / MAP_HANDLE_STRIDE],
-    now: () => 0n,
-  };
-  const scratch = mem.mapRegion("scratch", 8192, SegmentFlags.WRITABLE);
-  const create = <T extends BpfMap = BpfMap>(def: Partial<MapDefinition> & { type: number }): T => {
-    const full: MapDefinition = {
-      name: "m",
-      keySize: 4,
-      valueSize: 4,
-      maxEntries: 8,
-      flags: 0,
-      ...def,
-    };
-    const m = createMap(full, env, MAP_HANDLE_BASE + maps.length * MAP_HANDLE_STRIDE);
-    maps.push(m);
-    return m as T;
-  };
-  const put = (bytes: Uint8Array | number[], off = 0): number => {
-    mem.write(scratch.base + off, Uint8Array.from(bytes));
-    return scratch.base + off;
-  };
-  return { mem, env, create, put, KEY: 0, VAL: 1024 };
-}
 
 const u32le = (v: number): Uint8Array => {
   const b = new Uint8Array(4);
