@@ -59,8 +59,8 @@ function spec(asm: string, maps: MapSpec[]): CollectionSpec {
   };
 }
 
-// Each run: n = count[0]++; h[0] = n (BPF_ANY: replaces the value, freeing the old one after
-// the run); addrs[n] = &h[0]. Returns n.
+// Each run: n = count[0]++; h[0] = n (BPF_ANY: replaces the value; the replaced element is
+// what the next replacement takes); addrs[n] = &h[0]. Returns n.
 const REPLACE = `
     mov %r6, 0
     stxw [%r10-4], %r6
@@ -127,7 +127,7 @@ const LOOP = `
 `;
 
 describe.each(availableEngines())("repeat on %s", (engine) => {
-  it("frees what a run replaced before the next run (as N single runs do)", () => {
+  it("reuses what a run replaced in the next run (as N single runs do)", () => {
     const runs = (repeat: number, times: number) => {
       const c = Collection.load(spec(REPLACE, REPLACE_MAPS), { engine });
       let r0 = 0n;
@@ -142,7 +142,7 @@ describe.each(availableEngines())("repeat on %s", (engine) => {
     expect(many).toEqual(runs(1, 6));
     expect(many.r0).toBe(5n);
     expect(many.h).toEqual([5n]);
-    // the second run's update frees the first value after that run, the third reuses it
+    // the second run's update keeps the first element as the spare, the third takes it
     const [a, b] = many.all;
     expect(a).not.toBe(b);
     expect(many.all).toEqual([a, b, a, b, a, b]);
