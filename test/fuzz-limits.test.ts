@@ -27,16 +27,10 @@ import { MAP_HANDLE_BASE, SegmentFlags } from "../src/memory/layout.js";
 import { loadCollectionFile, readObjectFile } from "../src/node.js";
 import { Collection } from "../src/runtime/collection.js";
 import { Machine } from "../src/runtime/machine.js";
+import { I, programSpec } from "./spec-harness.js";
 
 const fixture = (f: string): Uint8Array =>
   new Uint8Array(readFileSync(fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url))));
-const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({
-  code,
-  dst,
-  src,
-  off,
-  imm,
-});
 const EXIT = I(0x95);
 
 /** The error `f` throws (fails the test when it returns). */
@@ -299,23 +293,7 @@ describe("maps count their entries against maxBytes", () => {
           readonlyProg: false,
         },
       ],
-      programs: [
-        {
-          name: "fill",
-          section: "syscall",
-          autoload: true,
-          insns: code,
-          funcs: [{ name: "fill", start: 0, global: true }],
-          lineInfo: [],
-          funcInfo: [],
-          coreRelos: [],
-          license: "GPL",
-          global: true,
-          progType: 0,
-          expectedAttachType: 0,
-          progFlags: 0,
-        },
-      ],
+      programs: [programSpec("fill", code)],
     };
     const maxBytes = 24 << 20;
     const c = Collection.load(spec, { maxBytes });

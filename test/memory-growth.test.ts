@@ -7,15 +7,9 @@ import type { CollectionSpec } from "../src/elf/types.js";
 import { encodeProgram, type Insn } from "../src/isa/decode.js";
 import { Collection } from "../src/runtime/collection.js";
 import { availableEngines } from "./engines.js";
+import { I, programSpec } from "./spec-harness.js";
 
 const N = 6000;
-const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({
-  code,
-  dst,
-  src,
-  off,
-  imm,
-});
 // r6 counts updates that returned 0; r0 is 12345 before each call, so a lost r0 shows
 const insns: Insn[] = [
   I(0xb7, 6, 0, 0, 0), // r6 = 0
@@ -53,23 +47,7 @@ const spec: CollectionSpec = {
       readonlyProg: false,
     },
   ],
-  programs: [
-    {
-      name: "grow",
-      section: "xdp",
-      autoload: true,
-      insns: encodeProgram(insns),
-      funcs: [{ name: "grow", start: 0, global: true }],
-      lineInfo: [],
-      funcInfo: [],
-      coreRelos: [],
-      license: "GPL",
-      global: true,
-      progType: 6,
-      expectedAttachType: 0,
-      progFlags: 0,
-    },
-  ],
+  programs: [programSpec("grow", encodeProgram(insns), 6)],
 };
 
 describe.each(availableEngines())("%s engine", (engine) => {

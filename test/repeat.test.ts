@@ -1,10 +1,9 @@
 /**
  * `Program.run({ repeat })` on every engine (the JIT runs the repeat loop inside WebAssembly):
- * each run gets the whole instruction budget and tail-call budget, work deferred by a run (a
- * replaced hash value's free) happens before the next run, errors are those of a single run,
- * and the packet and maps carry over from run to run.
+ * each run gets the whole instruction budget and tail-call budget, what a run frees serves the
+ * next run as it would after N single runs, errors are those of a single run, and the packet and
+ * maps carry over from run to run.
  */
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CollectionSpec, MapSpec } from "../src/elf/types.js";
 import { assemble } from "../src/isa/asm.js";
@@ -12,26 +11,7 @@ import { loadCollectionFile } from "../src/node.js";
 import { Collection } from "../src/runtime/collection.js";
 import { availableEngines } from "./engines.js";
 import { withMaps } from "./jit-harness.js";
-
-const fx = (n: string) => join(import.meta.dirname, "fixtures", n);
-const u64s = (b: Uint8Array | undefined) =>
-  b === undefined
-    ? []
-    : Array.from({ length: b.length / 8 }, (_, i) =>
-        new DataView(b.buffer, b.byteOffset).getBigUint64(i * 8, true),
-      );
-const key = (i: number) => Uint8Array.of(i, 0, 0, 0);
-
-const map = (name: string, type: number, valueSize: number, maxEntries: number): MapSpec => ({
-  name,
-  type,
-  keySize: 4,
-  valueSize,
-  maxEntries,
-  flags: 0,
-  section: ".maps",
-  readonlyProg: false,
-});
+import { fx, key, mapSpec as map, programSpec, u64s } from "./spec-harness.js";
 
 /** One XDP program `prog` written in assembler (`lddw rX, 0x7ead000N`: map N). */
 function spec(asm: string, maps: MapSpec[]): CollectionSpec {
@@ -39,23 +19,7 @@ function spec(asm: string, maps: MapSpec[]): CollectionSpec {
     name: "repeat",
     license: "GPL",
     maps,
-    programs: [
-      {
-        name: "prog",
-        section: "xdp",
-        autoload: true,
-        insns: withMaps(assemble(asm)),
-        funcs: [{ name: "prog", start: 0, global: true }],
-        lineInfo: [],
-        funcInfo: [],
-        coreRelos: [],
-        license: "GPL",
-        global: true,
-        progType: 6,
-        expectedAttachType: 0,
-        progFlags: 0,
-      },
-    ],
+    programs: [programSpec("prog", withMaps(assemble(asm)), 6)],
   };
 }
 

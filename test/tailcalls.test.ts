@@ -3,7 +3,6 @@
  * test/fixtures/KERNEL-FACTS.md: jump not call, same frame, 33 per run shared by every frame,
  * fall-through on failure, live slot updates, prog_array ownership.
  */
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MapError } from "../src/errors.js";
 import { assemble } from "../src/isa/asm.js";
@@ -11,15 +10,7 @@ import { loadCollectionFile, loadCollectionSpecFile } from "../src/node.js";
 import { Collection } from "../src/runtime/collection.js";
 import type { TraceEvent } from "../src/runtime/trace.js";
 import { availableEngines } from "./engines.js";
-
-const fx = (n: string) => join(import.meta.dirname, "fixtures", n);
-const u64s = (b: Uint8Array | undefined) =>
-  b === undefined
-    ? []
-    : Array.from({ length: b.length / 8 }, (_, i) =>
-        new DataView(b.buffer, b.byteOffset).getBigUint64(i * 8, true),
-      );
-const key = (i: number) => Uint8Array.of(i, 0, 0, 0);
+import { fx, key, u64s } from "./spec-harness.js";
 
 describe.each(availableEngines())("tail calls on %s", (engine) => {
   it("A calls B, B tail-calls C: C's return comes back to A, B's rest never runs", () => {

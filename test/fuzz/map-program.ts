@@ -6,11 +6,12 @@
  * every result.
  */
 import fc from "fast-check";
-import type { CollectionSpec, MapSpec, ProgramSpec } from "../../src/elf/types.js";
+import type { CollectionSpec, MapSpec } from "../../src/elf/types.js";
 import { TsbpfError } from "../../src/errors.js";
 import { encodeProgram, type Insn } from "../../src/isa/decode.js";
 import { Collection } from "../../src/runtime/collection.js";
 import type { EngineName } from "../../src/runtime/engine.js";
+import { I, programSpec } from "../spec-harness.js";
 
 const EINVAL = -22;
 const ENOENT = -2;
@@ -38,14 +39,6 @@ export const MAP_SPECS: MapSpec[] = [
   { ...base, name: "queue", type: 22, keySize: 0, valueSize: 8, maxEntries: 4 },
   { ...base, name: "stack", type: 23, keySize: 0, valueSize: 8, maxEntries: 4 },
 ];
-
-const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({
-  code,
-  dst,
-  src,
-  off,
-  imm,
-});
 
 /**
  * The program for map `mapIndex`. ctx: op u32 @0, flags u64 @8, key u32 @16, value u64 @24;
@@ -123,21 +116,7 @@ function opProgram(mapIndex: number): Uint8Array {
 
 /** A collection with the maps of {@link MAP_SPECS} and one program per map (`op0`...). */
 export function mapCollection(engine: EngineName = "interp"): Collection {
-  const programs: ProgramSpec[] = MAP_SPECS.map((_, i) => ({
-    name: `op${i}`,
-    section: "syscall",
-    autoload: true,
-    insns: opProgram(i),
-    funcs: [{ name: `op${i}`, start: 0, global: true }],
-    lineInfo: [],
-    funcInfo: [],
-    coreRelos: [],
-    license: "GPL",
-    global: true,
-    progType: 0,
-    expectedAttachType: 0,
-    progFlags: 0,
-  }));
+  const programs = MAP_SPECS.map((_, i) => programSpec(`op${i}`, opProgram(i)));
   const spec: CollectionSpec = { name: "mapfuzz", programs, maps: MAP_SPECS, license: "GPL" };
   return Collection.load(spec, { engine, maxBytes: 64 << 20, insnLimit: 10_000 });
 }
