@@ -3,7 +3,6 @@
  * BigInts at the boundary), and the repeat loop of `Program.run({ repeat })` inside
  * WebAssembly, so that a run of a short program costs no JS → Wasm transition.
  */
-import { RUN_STATE_PENDING } from "../memory/layout.js";
 import { SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
 import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
 
@@ -16,8 +15,7 @@ export type Invoke = (...args: number[]) => number;
 /**
  * `repeat(tableIndex, r1lo, r1hi, r2lo, r2hi, n) -> runs`: runs the entry at `tableIndex` on
  * the first frame (r3..r5 = 0) up to `n` (>= 1) times, each run starting with BUDGET = LIMIT
- * and no tail calls made; stops after a run that left work for its end (RUN_STATE_PENDING, set
- * by `Machine.defer`). r0 of the last run is in
+ * and no tail calls made. r0 of the last run is in
  * RESULT.
  */
 export type Repeat = (
@@ -72,7 +70,6 @@ export function trampoline(scratch: number): Uint8Array<ArrayBuffer> {
   q.get(R1).get(R2).i64(0).i64(0).i64(0).i32(0).i32(0).get(0);
   q.u8(Op.call_indirect).u32(sig).u32(0).set(R0);
   q.get(RUNS).i32(1).op(Op.i32_add).tee(RUNS).get(5).op(Op.i32_lt_u);
-  q.i32(0).mem(Op.i32_load, RUN_STATE_PENDING).op(Op.i32_eqz, Op.i32_and);
   q.u8(Op.br_if).u32(0).u8(Op.end);
   q.i32(0)
     .get(R0)

@@ -32,13 +32,6 @@ export interface MapEnv {
   mapByHandle(handle: number): BpfMap | undefined;
   /** Monotonic nanoseconds, for LRU bookkeeping if needed. */
   now(): bigint;
-  /**
-   * Runs `task` once the current run has finished (the end of the RCU read section in Linux),
-   * or now when no program runs. Maps free the value of an element a program deleted or
-   * replaced this way, so a pointer the program still holds stays readable for the rest of the
-   * run and writes through it are lost, as in the kernel. Absent: tasks run at once.
-   */
-  defer?(task: () => void): void;
 }
 
 /**

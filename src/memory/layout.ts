@@ -70,7 +70,5 @@ export const SegmentFlags = {
 export const RUN_STATE_BASE = 0x180;
 /** The current run's CPU (`bpf_get_smp_processor_id()`, per-CPU map values). */
 export const RUN_STATE_CPU = RUN_STATE_BASE;
-/** Non-zero when the run left work for its end (`Machine.defer`): engines stop repeating. */
-export const RUN_STATE_PENDING = RUN_STATE_BASE + 4;
 /** r10 of the first frame (the top of the stack segment). */
-export const RUN_STATE_STACK_TOP = RUN_STATE_BASE + 8;
+export const RUN_STATE_STACK_TOP = RUN_STATE_BASE + 4;

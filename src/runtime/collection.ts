@@ -97,7 +97,6 @@ export class Collection {
       },
       mapByHandle: (h) => m.mapByHandle(h),
       now: () => m.host.ktimeNs(),
-      defer: (task) => m.defer(task),
     };
     // libbpf sizes a perf_event_array without max_entries to the number of possible CPUs
     const def =

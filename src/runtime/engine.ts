@@ -21,18 +21,17 @@ export interface Engine {
     r2hi?: number,
   ): [number, number];
   /**
-   * Optional: runs `prog` as {@link run} does (r2 = 0) up to `n` times in a row, stopping
-   * early after a run that deferred work (`Machine.defer`: the caller's `endRun` must come
-   * before the next run); returns the runs made and r0 of the last as [runs, low, high].
-   * Engines without it run once per call of {@link runRepeated}.
+   * Optional: runs `prog` as {@link run} does (r2 = 0) up to `n` times in a row (fewer when it
+   * traces, or past what one call counts); returns the runs made and r0 of the last as
+   * [runs, low, high]. Engines without it run once per call of {@link runRepeated}.
    */
   runMany?(prog: ExecProgram, r1lo: number, r1hi: number, n: number): [number, number, number];
 }
 
 /**
- * Runs `prog` on `engine` up to `n` (>= 1) times, all inside one `beginRun`/`endRun` of the
- * caller: with {@link Engine.runMany} where the engine has it, else once. Returns the runs
- * made and r0 of the last as [runs, low, high].
+ * Runs `prog` on `engine` up to `n` (>= 1) times, after the caller's `Machine.beginRun`: with
+ * {@link Engine.runMany} where the engine has it, else once. Returns the runs made and r0 of
+ * the last as [runs, low, high].
  */
 export function runRepeated(
   engine: Engine,

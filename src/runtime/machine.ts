@@ -4,7 +4,6 @@ import {
   MAP_HANDLE_END,
   MAP_HANDLE_STRIDE,
   RUN_STATE_CPU,
-  RUN_STATE_PENDING,
   RUN_STATE_STACK_TOP,
   SegmentFlags,
 } from "../memory/layout.js";
@@ -104,37 +103,9 @@ export class Machine {
     this.mem.i32[RUN_STATE_STACK_TOP / 4] = this.stackTop;
   }
 
-  /** Whether a program is running (between {@link beginRun} and {@link endRun}). */
-  private running = false;
-  private readonly deferred: (() => void)[] = [];
-
-  /**
-   * Runs `task` after the current run (Linux's RCU grace period), or now outside runs. Maps
-   * free deleted or replaced values this way. A deferred task sets `RUN_STATE_PENDING`, so an
-   * engine that makes several runs without returning to JavaScript (the JIT's repeat loop)
-   * stops for {@link endRun} before the next.
-   */
-  defer(task: () => void): void {
-    if (this.running) {
-      this.deferred.push(task);
-      this.mem.i32[RUN_STATE_PENDING / 4] = 1;
-    } else task();
-  }
-
-  /** Marks the start of a run (and tells the map core its CPU). */
+  /** Marks the start of a run: tells the map core the run's CPU. */
   beginRun(): void {
-    this.running = true;
     this.mem.i32[RUN_STATE_CPU / 4] = this.host.cpu;
-  }
-
-  /** Marks the end of a run and runs the tasks deferred during it. */
-  endRun(): void {
-    this.running = false;
-    const i32 = this.mem.i32;
-    if (i32[RUN_STATE_PENDING / 4] === 0) return;
-    i32[RUN_STATE_PENDING / 4] = 0;
-    const tasks = this.deferred.splice(0);
-    for (const t of tasks) t();
   }
 
   /** Registers (or replaces) a helper. */

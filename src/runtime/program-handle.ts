@@ -68,17 +68,13 @@ export class Program {
     let lo = 0;
     let hi = 0;
     const t0 = now();
+    m.beginRun();
     try {
       for (let left = repeat; left > 0;) {
-        m.beginRun();
-        try {
-          const [runs, rlo, rhi] = runRepeated(engine, this.exec, ctx.ctxAddr, 0, left);
-          left -= runs;
-          lo = rlo;
-          hi = rhi;
-        } finally {
-          m.endRun();
-        }
+        const [runs, rlo, rhi] = runRepeated(engine, this.exec, ctx.ctxAddr, 0, left);
+        left -= runs;
+        lo = rlo;
+        hi = rhi;
       }
     } finally {
       m.trace = null;

@@ -64,8 +64,7 @@ typedef long long i64;
 
 /** Per-run state the host keeps in the null page (memory/layout.ts RUN_STATE_*). */
 struct run_state {
-  u32 cpu;     // CPU of the current run
-  u32 pending; // the host's: work left for the end of the run
+  u32 cpu; // CPU of the current run
   u32 stack_top;
 };
 

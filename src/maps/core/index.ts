@@ -15,8 +15,6 @@ import { CORE_WASM_BASE64 } from "./core-wasm.js";
 export const NEED_ROOM = -4096;
 /** An insert should double the bucket array first: grow it, then call again. */
 export const NEED_BUCKETS = -4097;
-/** `map_*_elem`'s answer for "not mine": run the generic helper (i64 minimum). */
-export const CORE_SLOW = -0x8000_0000_0000_0000n;
 
 /** `struct htab.flags`. */
 export const CoreFlags = {
