@@ -27,6 +27,9 @@ const CORE_HELPERS = new Map<number, readonly [number, number]>([
   [3, [Imp.mapDelete, 2]], // bpf_map_delete_elem
 ]);
 
+/** Ids of the helpers compiled code runs itself when they are the built-in ones. */
+export const INLINE_HELPER_IDS: readonly number[] = [...CORE_HELPERS.keys(), BPF_FUNC_loop];
+
 /** Exit: hands the budget back, traces, returns r0. */
 export function lowerExit(c: FnCtx, pc: number): void {
   const o = c.out;

@@ -32,6 +32,7 @@ import { MapCore } from "../maps/core/index.js";
 import { HELPERS } from "../helpers/index.js";
 import { ENTRY_BY_ID, MAX_FAST_ID, RaiseKind, SCRATCH_BASE, Scratch } from "./abi.js";
 import { budgetPc, type Checkpoint } from "./budget.js";
+import { INLINE_HELPER_IDS } from "./calls.js";
 import { compileProgram } from "./compile.js";
 import type { TailMap } from "./ctx.js";
 import { trampoline, type Invoke, type Repeat } from "./trampoline.js";
@@ -41,7 +42,7 @@ const BPF_FUNC_tail_call = 12;
  * Built-in helpers compiled code may run without the `helper` import: map lookup, update and
  * delete (in the map core) and `bpf_loop` (a loop of direct calls), see calls.ts.
  */
-const INLINE_HELPERS = HELPERS.filter((d) => [1, 2, 3, 181].includes(d.id));
+const INLINE_HELPERS = HELPERS.filter((d) => INLINE_HELPER_IDS.includes(d.id));
 // i32 indices into the scratch view (module constants: cheap in transpiled code too)
 const V_RESULT = Scratch.RESULT / 4;
 const V_RESULT_HI = V_RESULT + 1;

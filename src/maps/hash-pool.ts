@@ -15,8 +15,8 @@
  * can return it.
  */
 import type { AddressSpace, Segment } from "../memory/address-space.js";
-import { PAGE_SIZE } from "../memory/layout.js";
 import type { CoreExports } from "./core/index.js";
+import { chunkEntries } from "./slots.js";
 
 /** Maps a segment of `count` live-tracked slots (the owning map names and flags it). */
 export type SegmentMapper = (count: number, slotSize: number, valueSize: number) => Segment;
@@ -60,13 +60,7 @@ export class ElementPool {
    * space throws when the memory limit leaves no room.
    */
   grow(): void {
-    const perPage = Math.max(1, Math.floor(PAGE_SIZE / (this.entryBytes + this.cpus)));
-    const room = this.capacity - this.allocated;
-    // past the capacity (a preallocated map's spare element) the overflow doubles too
-    const count =
-      room > 0
-        ? Math.min(Math.max(perPage, this.allocated), room)
-        : Math.max(perPage, this.allocated - this.capacity);
+    const count = chunkEntries(this.entryBytes, this.cpus, this.allocated, this.capacity);
     const seg = this.mapper(count * this.cpus, this.stride, this.valueSize);
     const bytes = count * this.elemSize;
     let elems: number;

@@ -123,13 +123,7 @@ export class HashMap extends BaseMap {
     const f = u64(flags);
     const lo = Number(f & 0xffff_ffffn);
     const hi = Number(f >> 32n);
-    const cpu = this.percpu ? this.cpu : 0;
-    let r = this.x.htab_update_elem(this.desc, keyAddr, valueAddr, lo, hi, cpu, 0);
-    while (r === NEED_ROOM || r === NEED_BUCKETS) {
-      if (!this.makeRoom(r)) return -ENOMEM;
-      r = this.x.htab_update_elem(this.desc, keyAddr, valueAddr, lo, hi, cpu, 0);
-    }
-    return r;
+    return this.upsert(keyAddr, valueAddr, lo, hi, this.percpu ? this.cpu : 0, 0);
   }
 
   override deleteElem(keyAddr: number): number {
@@ -153,12 +147,7 @@ export class HashMap extends BaseMap {
     if (f > BPF_EXIST) this.fail(`update: flags 0x${f.toString(16)}`, -EINVAL);
     const k = this.hostBytes(key, value);
     const v = k + ((key.length + 7) & ~7);
-    let r = this.x.htab_update_elem(this.desc, k, v, Number(f), 0, 0, 1);
-    while (r === NEED_ROOM || r === NEED_BUCKETS) {
-      if (!this.makeRoom(r)) r = -ENOMEM;
-      else r = this.x.htab_update_elem(this.desc, k, v, Number(f), 0, 0, 1);
-    }
-    this.check("update", r);
+    this.check("update", this.upsert(k, v, Number(f), 0, 0, 1));
   }
 
   delete(key: Uint8Array): void {
@@ -190,6 +179,16 @@ export class HashMap extends BaseMap {
     this.mem.u8.set(key, at);
     if (value !== undefined) this.mem.u8.set(value, at + ((key.length + 7) & ~7));
     return at;
+  }
+
+  /** The core's update, growing the map as it asks: 0, or a negative errno. */
+  private upsert(key: number, value: number, lo: number, hi: number, cpu: number, host: number) {
+    let r = this.x.htab_update_elem(this.desc, key, value, lo, hi, cpu, host);
+    while (r === NEED_ROOM || r === NEED_BUCKETS) {
+      if (!this.makeRoom(r)) return -ENOMEM;
+      r = this.x.htab_update_elem(this.desc, key, value, lo, hi, cpu, host);
+    }
+    return r;
   }
 
   /** Answers the core's NEED_ROOM / NEED_BUCKETS; false when memory is out. */

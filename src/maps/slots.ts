@@ -26,6 +26,24 @@ import { round8 } from "./base.js";
  */
 export const HOST_ENTRY_BYTES = 320;
 
+/**
+ * Entries the next chunk of a growing pool holds: the first chunk fills one page, each further
+ * one holds as many as all before it, up to `capacity`; past it (a hash map's spare element)
+ * the overflow doubles the same way.
+ */
+export function chunkEntries(
+  entryBytes: number,
+  cpus: number,
+  allocated: number,
+  capacity: number,
+): number {
+  const perPage = Math.max(1, Math.floor(PAGE_SIZE / (entryBytes + cpus)));
+  const room = capacity - allocated;
+  return room > 0
+    ? Math.min(Math.max(perPage, allocated), room)
+    : Math.max(perPage, allocated - capacity);
+}
+
 /** A slot of `pool`, or null when the memory limit leaves no room (a `TsbpfError`). */
 export function allocOrNull(pool: SlotPool): Slot | null {
   try {
@@ -128,9 +146,7 @@ export class SlotPool {
   }
 
   private grow(): void {
-    const perPage = Math.max(1, Math.floor(PAGE_SIZE / (this.entryBytes + this.cpus)));
-    const want = Math.max(perPage, this.allocated);
-    const count = Math.max(1, Math.min(want, this.capacity - this.allocated));
+    const count = chunkEntries(this.entryBytes, this.cpus, this.allocated, this.capacity);
     const seg = this.mapper(count * this.cpus, this.stride, this.valueSize);
     this.segs.push(seg);
     this.cur = seg;

@@ -288,7 +288,7 @@ u32 htab_find(u32 ha, u32 key) {
 EXPORT(htab_lookup_elem)
 u32 htab_lookup_elem(u32 ha, u32 key, u32 cpu) {
   struct htab *h = H(ha);
-  u32 e = find(h, (const u8 *)key, hash_key((const u8 *)key, h->key_size));
+  u32 e = htab_find(ha, key);
   if (e == 0) return 0;
   touch(h, E(e));
   return E(e)->value + ((h->flags & F_PERCPU) ? cpu * h->stride : 0);
