@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { isRawError, kernelAvailable, runRawInKernel } from "../src/kernel/runner.js";
 import { fuzzBatch, fuzzEngines, FuzzStats, type Mismatch } from "./fuzz-kernel/harness.js";
 import { caseSize } from "./fuzz-kernel/ir.js";
+import { isDeepStrictEqual } from "node:util";
 import { disasmCase, loadRegressions, recorded } from "./fuzz-kernel/regressions.js";
 import { shrink } from "./fuzz-kernel/shrink.js";
 import { compareOutcome, runRawInTsbpf } from "./fuzz-kernel/tsbpf-run.js";
@@ -88,7 +89,11 @@ describe("fuzz regressions (recorded kernel output)", () => {
       outs.forEach((o, i) => {
         const { file, fx } = fixtures[i];
         if (isRawError(o)) expect.fail(`${file}: the kernel now refuses it: ${o.error}`);
-        expect({ file, ...recorded(o) }).toEqual({ file, ...fx.kernel });
+        // a kernel bug may be fixed in the running kernel: then it gives the correct output
+        const got = { file, ...recorded(o) };
+        const fixed = fx.kernelBug ? { file, ...fx.kernelBug.correct } : undefined;
+        if (fixed !== undefined && isDeepStrictEqual(got, fixed)) return;
+        expect(got).toEqual({ file, ...fx.kernel });
       });
     },
   );
