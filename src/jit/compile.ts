@@ -17,10 +17,10 @@ import {
   CHECK_RESULTS,
   checkFunction,
   emitCacheSync,
-  inFrame,
   type Cache,
   type WalkLocals,
 } from "./memcheck.js";
+import { checkedAccess, planAccessGroups, writesReg, type AccessGroup } from "./groups.js";
 import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
 import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
 
@@ -176,15 +176,6 @@ function r3IndexAt(p: DecodedProgram, blockStart: number, pc: number): number | 
   return c === 0xb7 || c === 0xb4 ? p.imm[last] >>> 0 : undefined;
 }
 
-/** Whether the instruction at `pc` (not a call) may write register `r`. */
-function writesReg(p: DecodedProgram, pc: number, r: number): boolean {
-  const c = p.code[pc];
-  const cls = c & 7;
-  if (cls === 4 || cls === 7 || cls === 1 || c === OP_LDDW) return p.dst[pc] === r;
-  if (c === 0xc3 || c === 0xdb) return r === 0 || p.src[pc] === r;
-  return false;
-}
-
 /** Fixed local indices (params first). */
 const L = {
   R0: 7,
@@ -224,6 +215,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly builtinHelpers: ReadonlySet<number>;
   readonly locals: number[] = [...FIXED_LOCALS];
   private readonly caches = new Map<number, Cache>();
+  private readonly groupOf: Map<number, AccessGroup>;
   private readonly groups = new Map<number, Cache[]>();
   private gEpoch = -1;
   private readonly stackTop: number;
@@ -262,23 +254,23 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
-    // allocate the caches of every checked access up front, so resets cover them all
+    // allocate the caches of every checked access and group up front, so resets cover them all
+    this.groupOf = planAccessGroups(p, cfg, (code) => isSupported(code) && !isCall(code));
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
-        const c = p.code[pc];
-        const cls = c & 7;
-        const sz = [4, 2, 1, 8][(c >> 3) & 3];
-        if (cls === 1 && !(p.src[pc] === 10 && inFrame(p.off[pc], sz))) {
-          this.cache(p.src[pc], false, sz);
-        } else if ((cls === 2 || cls === 3) && !(p.dst[pc] === 10 && inFrame(p.off[pc], sz))) {
-          this.cache(p.dst[pc], true, sz);
-        }
+        const a = checkedAccess(p, pc);
+        if (a !== undefined && !this.groupOf.has(pc)) this.cache(a.reg, a.write, a.size);
       }
     }
+    for (const g of this.groupOf.values()) this.cache(g.reg, g.write, g.span);
+  }
+
+  accessGroup(pc: number): AccessGroup | undefined {
+    return this.groupOf.get(pc);
   }
 
   cache(reg: number, write: boolean, size: number): Cache {
-    const key = reg * 32 + (write ? 16 : 0) + size;
+    const key = (reg * 2 + (write ? 1 : 0)) * 65536 + size;
     let c = this.caches.get(key);
     if (c === undefined) {
       const lo = 7 + this.locals.length; // params come first

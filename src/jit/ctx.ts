@@ -5,6 +5,7 @@
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { Imp, Scratch } from "./abi.js";
+import type { AccessGroup } from "./groups.js";
 import type { Cache, WalkLocals } from "./memcheck.js";
 import { Op, VOID, type Bytes } from "./wasm.js";
 
@@ -55,6 +56,8 @@ export interface FnCtx {
   readonly sig: number;
   /** The cache of `size`-byte accesses through `reg`. */
   cache(reg: number, write: boolean, size: number): Cache;
+  /** The access group the checked access at `pc` belongs to, if any (see groups.ts). */
+  accessGroup(pc: number): AccessGroup | undefined;
   /** Every cache of register `reg`. */
   cacheGroup(reg: number): readonly Cache[];
   /** Locals for an inline table walk when the current block is in a loop, else undefined. */

@@ -7,6 +7,7 @@
 import { Imp, RaiseKind } from "./abi.js";
 import { lowerCall, lowerExit } from "./calls.js";
 import type { FnCtx } from "./ctx.js";
+import type { Access, AccessGroup } from "./groups.js";
 import { emitAccessCheck, inFrame } from "./memcheck.js";
 import { I64, Op, VOID } from "./wasm.js";
 
@@ -268,30 +269,60 @@ function lowerAlu(c: FnCtx, pc: number): void {
 
 /**
  * Pushes the i32 address of an access through register `base` at `off` of `size` bytes, after
- * its check (none for r10 inside the current frame).
+ * its check: none for r10 inside the current frame, the group's check at the first member of
+ * an access group (see groups.ts) and none at the others, else its own.
  */
 function address(c: FnCtx, pc: number, base: number, off: number, size: number, write: boolean) {
   const o = c.out;
   if (base === 10 && inFrame(off, size)) return { local: c.FPLO, offset: off + 512 };
-  o.get(c.R[base]);
-  if (off !== 0) o.i64(off).op(Op.i64_add);
-  o.set(c.TA);
-  const cache = c.cache(base, write, size);
-  const group = c.cacheGroup(base);
-  emitAccessCheck(o, {
+  const g = c.accessGroup(pc);
+  if (g === undefined) check(c, { pc, reg: base, off, size, write }, true);
+  else {
+    if (g.members[0].pc === pc) emitGroupCheck(c, g);
+    addressTo(c, base, off, c.TA);
+  }
+  o.get(c.TA).op(Op.i32_wrap_i64).set(c.TI);
+  return { local: c.TI, offset: 0 };
+}
+
+/** The check of an access group, at its first member: its span, else each member's. */
+function emitGroupCheck(c: FnCtx, g: AccessGroup): void {
+  const o = c.out;
+  const span = c.cache(g.reg, g.write, g.span);
+  addressTo(c, g.reg, g.lo, c.TA);
+  o.get(c.TA).get(span.lo).op(Op.i64_sub).get(span.lim).op(Op.i64_ge_u);
+  o.u8(Op.if).u8(VOID);
+  for (const m of g.members) check(c, m, false);
+  o.u8(Op.end);
+}
+
+/** Sets i64 local `to` to register `base` plus `off`. */
+function addressTo(c: FnCtx, base: number, off: number, to: number): void {
+  c.out.get(c.R[base]);
+  if (off !== 0) c.out.i64(off).op(Op.i64_add);
+  c.out.set(to);
+}
+
+/**
+ * The check of one access (its address left in TA): its cache, else the table walk (`cached`
+ * false: the walk alone).
+ */
+function check(c: FnCtx, a: Access, cached: boolean): void {
+  addressTo(c, a.reg, a.off, c.TA);
+  emitAccessCheck(c.out, {
     addr: c.TA,
-    cache,
-    group,
+    size: a.size,
+    write: a.write,
+    cache: cached ? c.cache(a.reg, a.write, a.size) : undefined,
+    group: c.cacheGroup(a.reg),
     tmp: c.TI,
     lo: c.TB,
     hi: c.TC,
-    pc,
+    pc: a.pc,
     depth: c.DEPTH,
     check: c.check,
     inline: c.walk(),
   });
-  o.get(c.TA).op(Op.i32_wrap_i64).set(c.TI);
-  return { local: c.TI, offset: 0 };
 }
 
 function lowerAtomic(c: FnCtx, pc: number): void {

@@ -130,8 +130,14 @@ export const CHECK_STACK = 2;
 export interface AccessSite {
   /** i64 local holding the address. */
   addr: number;
-  /** The cache of this site (its register, kind and size). */
-  cache: Cache;
+  /** Bytes accessed, and whether the access writes. */
+  size: number;
+  write: boolean;
+  /**
+   * The cache tested first (of the same register, kind and size); none: always walk (the first
+   * member of an access group whose span missed).
+   */
+  cache?: Cache;
   /** Every cache of the same base register (filled together). */
   group: readonly Cache[];
   /** Temporaries: i32, and two i64. */
@@ -164,7 +170,7 @@ export interface WalkLocals {
  */
 function emitWalk(o: Bytes, s: AccessSite, w: WalkLocals): void {
   const [AI, D, FL, ST, SL, SZ] = w.t;
-  const { size, write } = s.cache;
+  const { size, write } = s;
   const seg = (field: number) => SEGMENT_TABLE_BASE + field * 4;
   o.u8(Op.block).u8(VOID); // $done
   o.u8(Op.block).u8(VOID); // $fault
@@ -218,18 +224,21 @@ function emitWalk(o: Bytes, s: AccessSite, w: WalkLocals): void {
 }
 
 /**
- * Emits the check of an access whose address is in `s.addr`: the cached range, else the table
- * walk (inline or `$check`), which fills the caches of the register or faults.
+ * Emits the check of an access whose address is in `s.addr`: the cached range, else (or without
+ * a cache) the table walk (inline or `$check`), which fills the caches of the register or
+ * faults.
  */
 export function emitAccessCheck(o: Bytes, s: AccessSite): void {
   const c = s.cache;
-  o.get(s.addr).get(c.lo).op(Op.i64_sub).get(c.lim).op(Op.i64_ge_u);
-  o.u8(Op.if).u8(VOID);
+  if (c !== undefined) {
+    o.get(s.addr).get(c.lo).op(Op.i64_sub).get(c.lim).op(Op.i64_ge_u);
+    o.u8(Op.if).u8(VOID);
+  }
   if (s.inline) emitWalk(o, s, s.inline);
   else {
     o.get(s.addr)
-      .i32(c.size)
-      .i32(c.write ? 1 : 0)
+      .i32(s.size)
+      .i32(s.write ? 1 : 0)
       .i32(s.pc)
       .get(s.depth)
       .call(s.check);
@@ -237,7 +246,7 @@ export function emitAccessCheck(o: Bytes, s: AccessSite): void {
   }
   for (const k of s.group) {
     // a writable range serves reads too; a range a write checked is writable
-    const cond = k.write && !c.write;
+    const cond = k.write && !s.write;
     if (cond) o.get(s.tmp).i32(CHECK_WRITABLE).op(Op.i32_and).u8(Op.if).u8(VOID);
     // lim = max(hi - lo - size + 1, 0)
     o.get(s.hi)
@@ -253,7 +262,7 @@ export function emitAccessCheck(o: Bytes, s: AccessSite): void {
     o.u8(Op.end);
     if (cond) o.u8(Op.end);
   }
-  o.u8(Op.end);
+  if (c !== undefined) o.u8(Op.end);
 }
 
 /**
