@@ -9,7 +9,7 @@ import { MAX_RUN_FRAMES } from "../limits.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
 import { JUMP_KIND, Term, buildCfg, type Cfg } from "./cfg.js";
-import { BudgetPlan, type Checkpoint } from "./budget.js";
+import { BudgetPlan, observable, type Checkpoint } from "./budget.js";
 import { emitCharge, loadBudget, type FnCtx, type TailMap } from "./ctx.js";
 import { isCall, isSupported, lowerCond, lowerInsn } from "./lower.js";
 import {
@@ -216,6 +216,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly locals: number[] = [...FIXED_LOCALS];
   private readonly caches = new Map<number, Cache>();
   private readonly groupOf: Map<number, AccessGroup>;
+  /** Whether accesses are lowered in their groups (not while stepping). */
+  private grouped = true;
   private readonly groups = new Map<number, Cache[]>();
   private gEpoch = -1;
   private readonly stackTop: number;
@@ -266,7 +268,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   accessGroup(pc: number): AccessGroup | undefined {
-    return this.groupOf.get(pc);
+    return this.grouped ? this.groupOf.get(pc) : undefined;
   }
 
   cache(reg: number, write: boolean, size: number): Cache {
@@ -375,7 +377,9 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       while (j < pcs.length - 1 && !isCall(p.code[pcs[j]])) j++;
       if (!defer) {
         const cp = this.plan.segment(b, i === 0, pcs[i], j - i + 1);
-        emitCharge(this, cp.id, cp.total);
+        const steps = this.steps(pcs.slice(i, j + 1));
+        const carried = cp.total - (j - i + 1);
+        emitCharge(this, cp.id, cp.total, steps && (() => this.stepping(steps, carried)));
       }
       for (let k = i; k <= j; k++) {
         if (k === pcs.length - 1 && jumpEnds) break;
@@ -383,6 +387,41 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       }
       i = j + 1;
     }
+  }
+
+  /**
+   * The instructions of a segment the interpreter may run before its budget runs out in it:
+   * up to the last observable one before the segment's last instruction (undefined if none).
+   * The segment is charged whole at its start, so when the charge fails these run one by one.
+   */
+  private steps(seg: readonly number[]): number[] | undefined {
+    let last = -1;
+    for (let k = 0; k < seg.length - 1; k++) {
+      if (observable(this.p, seg[k], isSupported)) last = k;
+    }
+    return last < 0 ? undefined : seg.slice(0, last + 1);
+  }
+
+  /**
+   * A segment's instructions run as the interpreter runs them when the budget (in LEFT, as it
+   * was before the charge; `carried` of it goes to blocks before the segment) runs out inside
+   * it: each after its own budget test, without access groups (a group's check would check a
+   * member the budget stops before). Falls through once the budget is spent.
+   */
+  private stepping(steps: readonly number[], carried: number): void {
+    const o = this.out;
+    this.grouped = false;
+    o.u8(Op.block).u8(VOID);
+    steps.forEach((pc, k) => {
+      o.get(this.LEFT)
+        .i64(carried + k)
+        .op(Op.i64_le_s)
+        .u8(Op.br_if)
+        .u32(0);
+      lowerInsn(this, pc);
+    });
+    o.u8(Op.end);
+    this.grouped = true;
   }
 
   edge(from: number, to: number): void {

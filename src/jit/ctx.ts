@@ -120,12 +120,20 @@ export function loadBudget(c: FnCtx): void {
 
 /**
  * Charges `n` instructions at checkpoint `id` (see budget.ts): decrements the budget and calls
- * the `budget` import (which throws) when it goes negative.
+ * the `budget` import (which throws) when it goes negative. `exhausted`, when given, runs first
+ * on that path with the budget local back at its value before the charge (see
+ * `FuncCompiler.stepping`).
  */
-export function emitCharge(c: FnCtx, id: number, n: number): void {
+export function emitCharge(c: FnCtx, id: number, n: number, exhausted?: () => void): void {
   const o = c.out;
   o.get(c.LEFT).i64(n).op(Op.i64_sub).tee(c.LEFT).i64(0).op(Op.i64_lt_s);
   o.u8(Op.if).u8(VOID);
-  o.i32(id).get(c.LEFT).op(Op.i32_wrap_i64).i32(n).op(Op.i32_add).call(Imp.budget);
+  if (exhausted === undefined) {
+    o.i32(id).get(c.LEFT).op(Op.i32_wrap_i64).i32(n).op(Op.i32_add).call(Imp.budget);
+  } else {
+    o.get(c.LEFT).i64(n).op(Op.i64_add).set(c.LEFT);
+    exhausted();
+    o.i32(id).get(c.LEFT).op(Op.i32_wrap_i64).call(Imp.budget);
+  }
   o.op(Op.unreachable, Op.end);
 }
