@@ -289,7 +289,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   walk(): WalkLocals | undefined {
-    return this.cfg.inLoop[this.block] ? this.walkLocals : undefined;
+    // not in stepping code: one more inline walk per access in a loop costs registers there
+    return this.grouped && this.cfg.inLoop[this.block] ? this.walkLocals : undefined;
   }
 
   cacheGroup(reg: number): readonly Cache[] {
