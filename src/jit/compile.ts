@@ -216,8 +216,10 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly locals: number[] = [...FIXED_LOCALS];
   private readonly caches = new Map<number, Cache>();
   private readonly groupOf: Map<number, AccessGroup>;
-  /** Whether accesses are lowered in their groups (not while stepping). */
-  private grouped = true;
+  /** Whether stepping code is being emitted (see `stepping`). */
+  private inStepping = false;
+  /** Set once every cache is allocated: entry and post-call syncs must cover them all. */
+  private sealed = false;
   private readonly groups = new Map<number, Cache[]>();
   private gEpoch = -1;
   private readonly stackTop: number;
@@ -265,16 +267,22 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       }
     }
     for (const g of this.groupOf.values()) this.cache(g.reg, g.write, g.span);
+    this.sealed = true;
+  }
+
+  stepping(): boolean {
+    return this.inStepping;
   }
 
   accessGroup(pc: number): AccessGroup | undefined {
-    return this.grouped ? this.groupOf.get(pc) : undefined;
+    return this.inStepping ? undefined : this.groupOf.get(pc);
   }
 
   cache(reg: number, write: boolean, size: number): Cache {
     const key = (reg * 2 + (write ? 1 : 0)) * 65536 + size;
     let c = this.caches.get(key);
     if (c === undefined) {
+      if (this.sealed) throw new Error(`jit: no cache for r${reg} (${size} bytes)`);
       const lo = 7 + this.locals.length; // params come first
       this.locals.push(I64, I64);
       const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
@@ -290,7 +298,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
 
   walk(): WalkLocals | undefined {
     // not in stepping code: one more inline walk per access in a loop costs registers there
-    return this.grouped && this.cfg.inLoop[this.block] ? this.walkLocals : undefined;
+    return !this.inStepping && this.cfg.inLoop[this.block] ? this.walkLocals : undefined;
   }
 
   cacheGroup(reg: number): readonly Cache[] {
@@ -380,7 +388,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
         const cp = this.plan.segment(b, i === 0, pcs[i], j - i + 1);
         const steps = this.steps(pcs.slice(i, j + 1));
         const carried = cp.total - (j - i + 1);
-        emitCharge(this, cp.id, cp.total, steps && (() => this.stepping(steps, carried)));
+        emitCharge(this, cp.id, cp.total, steps && (() => this.emitStepping(steps, carried)));
       }
       for (let k = i; k <= j; k++) {
         if (k === pcs.length - 1 && jumpEnds) break;
@@ -407,11 +415,12 @@ class FuncCompiler implements FnCtx, BlockEmitter {
    * A segment's instructions run as the interpreter runs them when the budget (in LEFT, as it
    * was before the charge; `carried` of it goes to blocks before the segment) runs out inside
    * it: each after its own budget test, without access groups (a group's check would check a
-   * member the budget stops before). Falls through once the budget is spent.
+   * member the budget stops before) and without caches (a grouped member has none). Falls
+   * through once the budget is spent.
    */
-  private stepping(steps: readonly number[], carried: number): void {
+  private emitStepping(steps: readonly number[], carried: number): void {
     const o = this.out;
-    this.grouped = false;
+    this.inStepping = true;
     o.u8(Op.block).u8(VOID);
     steps.forEach((pc, k) => {
       o.get(this.LEFT)
@@ -422,7 +431,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       lowerInsn(this, pc);
     });
     o.u8(Op.end);
-    this.grouped = true;
+    this.inStepping = false;
   }
 
   edge(from: number, to: number): void {

@@ -58,6 +58,8 @@ export interface FnCtx {
   cache(reg: number, write: boolean, size: number): Cache;
   /** The access group the checked access at `pc` belongs to, if any (see groups.ts). */
   accessGroup(pc: number): AccessGroup | undefined;
+  /** Whether instructions are being lowered as stepping code (checks walk the tables). */
+  stepping(): boolean;
   /** Every cache of register `reg`. */
   cacheGroup(reg: number): readonly Cache[];
   /** Locals for an inline table walk when the current block is in a loop, else undefined. */
@@ -122,7 +124,7 @@ export function loadBudget(c: FnCtx): void {
  * Charges `n` instructions at checkpoint `id` (see budget.ts): decrements the budget and calls
  * the `budget` import (which throws) when it goes negative. `exhausted`, when given, runs first
  * on that path with the budget local back at its value before the charge (see
- * `FuncCompiler.stepping`).
+ * `FuncCompiler.emitStepping`).
  */
 export function emitCharge(c: FnCtx, id: number, n: number, exhausted?: () => void): void {
   const o = c.out;

@@ -276,7 +276,7 @@ function address(c: FnCtx, pc: number, base: number, off: number, size: number, 
   const o = c.out;
   if (base === 10 && inFrame(off, size)) return { local: c.FPLO, offset: off + 512 };
   const g = c.accessGroup(pc);
-  if (g === undefined) check(c, { pc, reg: base, off, size, write }, true);
+  if (g === undefined) check(c, { pc, reg: base, off, size, write }, !c.stepping());
   else {
     if (g.members[0].pc === pc) emitGroupCheck(c, g);
     addressTo(c, base, off, c.TA);
