@@ -276,7 +276,8 @@ function address(c: FnCtx, pc: number, base: number, off: number, size: number, 
   const o = c.out;
   if (base === 10 && inFrame(off, size)) return { local: c.FPLO, offset: off + 512 };
   const g = c.accessGroup(pc);
-  if (g === undefined) check(c, { pc, reg: base, off, size, write }, !c.stepping());
+  const a = { pc, reg: base, off, size, write };
+  if (g === undefined) check(c, a, c.stepping() ? "walk-only" : "cached");
   else {
     if (g.members[0].pc === pc) emitGroupCheck(c, g);
     addressTo(c, base, off, c.TA);
@@ -292,7 +293,7 @@ function emitGroupCheck(c: FnCtx, g: AccessGroup): void {
   addressTo(c, g.reg, g.lo, c.TA);
   o.get(c.TA).get(span.lo).op(Op.i64_sub).get(span.lim).op(Op.i64_ge_u);
   o.u8(Op.if).u8(VOID);
-  for (const m of g.members) check(c, m, false);
+  for (const m of g.members) check(c, m, "walk");
   o.u8(Op.end);
 }
 
@@ -304,17 +305,18 @@ function addressTo(c: FnCtx, base: number, off: number, to: number): void {
 }
 
 /**
- * The check of one access (its address left in TA): its cache, else the table walk (`cached`
- * false: the walk alone).
+ * The check of one access (its address left in TA): its cache, else the table walk, which
+ * refills the register's caches. `how`: "walk" walks without a cache (an access group's member
+ * after its span missed), "walk-only" neither tests nor refills caches (stepping code).
  */
-function check(c: FnCtx, a: Access, cached: boolean): void {
+function check(c: FnCtx, a: Access, how: "cached" | "walk" | "walk-only"): void {
   addressTo(c, a.reg, a.off, c.TA);
   emitAccessCheck(c.out, {
     addr: c.TA,
     size: a.size,
     write: a.write,
-    cache: cached ? c.cache(a.reg, a.write, a.size) : undefined,
-    group: c.cacheGroup(a.reg),
+    cache: how === "cached" ? c.cache(a.reg, a.write, a.size) : undefined,
+    group: how === "walk-only" ? [] : c.cacheGroup(a.reg),
     tmp: c.TI,
     lo: c.TB,
     hi: c.TC,
