@@ -1,0 +1,712 @@
+/**
+ * The interpreter's hot loop: the instructions most programs spend their time in (64- and
+ * 32-bit ALU operations, jumps, lddw, loads and stores), each written inline. It runs until
+ * an instruction it leaves to {@link Interpreter.exec} (calls, exits, division, byte swaps,
+ * atomics, anything unknown) and returns that instruction's index, the instruction already
+ * charged to the budget.
+ *
+ * Everything it works on comes in as arguments, so that V8 optimises it as one function from
+ * its first call (a loop with no property loads before it has no feedback to miss).
+ */
+import { FRAME_MODE, SIZES, type Decoded } from "./decoded.js";
+
+/** What the hot loop needs of the interpreter beyond its arguments. */
+export interface HotEnv {
+  readonly regs: Int32Array;
+  readonly mem: { readonly dv: DataView };
+  /** The instruction budget left; written when the loop returns. */
+  left: number;
+  /** Checks an access the inline checks did not accept (throws if it faults). */
+  slow(c: Decoded, pc: number, addr: number, hi: number, size: number, write: boolean): void;
+  /** The budget's error at `pc` (the budget left is then 0). */
+  budgetFault(pc: number): Error;
+}
+
+/**
+ * Runs `c` (whose instructions are `code`) from `pc` with `left` instructions of budget, on
+ * registers `regs`, memory `dv`, and the live stack frames `[sLo, sHi)`.
+ */
+export function runHot(
+  vm: HotEnv,
+  c: Decoded,
+  pc: number,
+  left: number,
+  sLo: number,
+  sHi: number,
+): number {
+  const regs = vm.regs;
+  const code = c.code;
+  const dv = vm.mem.dv;
+  pc |= 0;
+  left |= 0;
+  sLo |= 0;
+  sHi |= 0;
+  for (;;) {
+    const i = pc;
+    pc = i + 1;
+    if (--left < 0) throw vm.budgetFault(i);
+    const j = i << 2; // 4 * i
+    const w = code[j];
+    const d = (w >> 7) & 0x1e;
+    switch (w & 0xff) {
+      // ---- ALU64, immediate operand (sign-extended) ----
+      case 0x07: {
+        const b = code[j + 1];
+        const s = (regs[d] >>> 0) + (b >>> 0);
+        regs[d] = s | 0;
+        regs[d + 1] = (regs[d + 1] + (b >> 31) + (s > 0xffffffff ? 1 : 0)) | 0;
+        break;
+      }
+      case 0x17: {
+        const b = code[j + 1];
+        const s = (regs[d] >>> 0) - (b >>> 0);
+        regs[d] = s | 0;
+        regs[d + 1] = (regs[d + 1] - (b >> 31) - (s < 0 ? 1 : 0)) | 0;
+        break;
+      }
+      case 0x27: {
+        const alo = regs[d];
+        const ahi = regs[d + 1];
+        const blo = code[j + 1];
+        const bhi = code[j + 1] >> 31;
+        const a1 = alo >>> 16;
+        const p00 = (alo & 0xffff) * (blo & 0xffff);
+        const p01 = (alo & 0xffff) * (blo >>> 16);
+        const p10 = a1 * (blo & 0xffff);
+        const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+        regs[d] = (mid << 16) | (p00 & 0xffff);
+        regs[d + 1] =
+          (a1 * (blo >>> 16) +
+            (p01 >>> 16) +
+            (p10 >>> 16) +
+            (mid >>> 16) +
+            Math.imul(alo, bhi) +
+            Math.imul(ahi, blo)) |
+          0;
+        break;
+      }
+      case 0x47:
+        regs[d] |= code[j + 1];
+        regs[d + 1] |= code[j + 1] >> 31;
+        break;
+      case 0x57:
+        regs[d] &= code[j + 1];
+        regs[d + 1] &= code[j + 1] >> 31;
+        break;
+      case 0x67: {
+        const n = code[j + 1] & 63;
+        if (n !== 0) {
+          const lo = regs[d];
+          if (n < 32) {
+            regs[d + 1] = (regs[d + 1] << n) | (lo >>> (32 - n));
+            regs[d] = lo << n;
+          } else {
+            regs[d + 1] = lo << (n - 32);
+            regs[d] = 0;
+          }
+        }
+        break;
+      }
+      case 0x77: {
+        const n = code[j + 1] & 63;
+        if (n !== 0) {
+          const hi = regs[d + 1];
+          if (n < 32) {
+            regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+            regs[d + 1] = hi >>> n;
+          } else {
+            regs[d] = hi >>> (n - 32);
+            regs[d + 1] = 0;
+          }
+        }
+        break;
+      }
+      case 0xa7:
+        regs[d] ^= code[j + 1];
+        regs[d + 1] ^= code[j + 1] >> 31;
+        break;
+      case 0xb7:
+        regs[d] = code[j + 1];
+        regs[d + 1] = code[j + 1] >> 31;
+        break;
+      case 0xc7: {
+        const n = code[j + 1] & 63;
+        if (n !== 0) {
+          const hi = regs[d + 1];
+          if (n < 32) {
+            regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+            regs[d + 1] = hi >> n;
+          } else {
+            regs[d] = hi >> (n - 32);
+            regs[d + 1] = hi >> 31;
+          }
+        }
+        break;
+      }
+      // ---- ALU64, register operand ----
+      case 0x0f: {
+        const s2 = (w >> 11) & 0x1e;
+        const s = (regs[d] >>> 0) + (regs[s2] >>> 0);
+        regs[d] = s | 0;
+        regs[d + 1] = (regs[d + 1] + regs[s2 + 1] + (s > 0xffffffff ? 1 : 0)) | 0;
+        break;
+      }
+      case 0x1f: {
+        const s2 = (w >> 11) & 0x1e;
+        const s = (regs[d] >>> 0) - (regs[s2] >>> 0);
+        regs[d] = s | 0;
+        regs[d + 1] = (regs[d + 1] - regs[s2 + 1] - (s < 0 ? 1 : 0)) | 0;
+        break;
+      }
+      case 0x2f: {
+        const s2 = (w >> 11) & 0x1e;
+        const alo = regs[d];
+        const ahi = regs[d + 1];
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const a1 = alo >>> 16;
+        const p00 = (alo & 0xffff) * (blo & 0xffff);
+        const p01 = (alo & 0xffff) * (blo >>> 16);
+        const p10 = a1 * (blo & 0xffff);
+        const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+        regs[d] = (mid << 16) | (p00 & 0xffff);
+        regs[d + 1] =
+          (a1 * (blo >>> 16) +
+            (p01 >>> 16) +
+            (p10 >>> 16) +
+            (mid >>> 16) +
+            Math.imul(alo, bhi) +
+            Math.imul(ahi, blo)) |
+          0;
+        break;
+      }
+      case 0x4f: {
+        const s2 = (w >> 11) & 0x1e;
+        regs[d] |= regs[s2];
+        regs[d + 1] |= regs[s2 + 1];
+        break;
+      }
+      case 0x5f: {
+        const s2 = (w >> 11) & 0x1e;
+        regs[d] &= regs[s2];
+        regs[d + 1] &= regs[s2 + 1];
+        break;
+      }
+      case 0x6f: {
+        const n = regs[(w >> 11) & 0x1e] & 63;
+        if (n !== 0) {
+          const lo = regs[d];
+          if (n < 32) {
+            regs[d + 1] = (regs[d + 1] << n) | (lo >>> (32 - n));
+            regs[d] = lo << n;
+          } else {
+            regs[d + 1] = lo << (n - 32);
+            regs[d] = 0;
+          }
+        }
+        break;
+      }
+      case 0x7f: {
+        const n = regs[(w >> 11) & 0x1e] & 63;
+        if (n !== 0) {
+          const hi = regs[d + 1];
+          if (n < 32) {
+            regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+            regs[d + 1] = hi >>> n;
+          } else {
+            regs[d] = hi >>> (n - 32);
+            regs[d + 1] = 0;
+          }
+        }
+        break;
+      }
+      case 0xaf: {
+        const s2 = (w >> 11) & 0x1e;
+        regs[d] ^= regs[s2];
+        regs[d + 1] ^= regs[s2 + 1];
+        break;
+      }
+      case 0xbf: {
+        const s2 = (w >> 11) & 0x1e;
+        const o = w >> 16;
+        if (o === 0) {
+          regs[d] = regs[s2];
+          regs[d + 1] = regs[s2 + 1];
+        } else {
+          const v = o === 8 ? (regs[s2] << 24) >> 24 : o === 16 ? (regs[s2] << 16) >> 16 : regs[s2];
+          regs[d] = v;
+          regs[d + 1] = v >> 31;
+        }
+        break;
+      }
+      case 0xcf: {
+        const n = regs[(w >> 11) & 0x1e] & 63;
+        if (n !== 0) {
+          const hi = regs[d + 1];
+          if (n < 32) {
+            regs[d] = (regs[d] >>> n) | (hi << (32 - n));
+            regs[d + 1] = hi >> n;
+          } else {
+            regs[d] = hi >> (n - 32);
+            regs[d + 1] = hi >> 31;
+          }
+        }
+        break;
+      }
+      // ---- ALU32 (results zero-extended) ----
+      case 0x04:
+        regs[d] = (regs[d] + code[j + 1]) | 0;
+        regs[d + 1] = 0;
+        break;
+      case 0x0c:
+        regs[d] = (regs[d] + regs[(w >> 11) & 0x1e]) | 0;
+        regs[d + 1] = 0;
+        break;
+      case 0x14:
+        regs[d] = (regs[d] - code[j + 1]) | 0;
+        regs[d + 1] = 0;
+        break;
+      case 0x1c:
+        regs[d] = (regs[d] - regs[(w >> 11) & 0x1e]) | 0;
+        regs[d + 1] = 0;
+        break;
+      case 0x24:
+        regs[d] = Math.imul(regs[d], code[j + 1]);
+        regs[d + 1] = 0;
+        break;
+      case 0x2c:
+        regs[d] = Math.imul(regs[d], regs[(w >> 11) & 0x1e]);
+        regs[d + 1] = 0;
+        break;
+      case 0x44:
+        regs[d] |= code[j + 1];
+        regs[d + 1] = 0;
+        break;
+      case 0x4c:
+        regs[d] |= regs[(w >> 11) & 0x1e];
+        regs[d + 1] = 0;
+        break;
+      case 0x54:
+        regs[d] &= code[j + 1];
+        regs[d + 1] = 0;
+        break;
+      case 0x5c:
+        regs[d] &= regs[(w >> 11) & 0x1e];
+        regs[d + 1] = 0;
+        break;
+      case 0x64:
+        regs[d] <<= code[j + 1] & 31;
+        regs[d + 1] = 0;
+        break;
+      case 0x6c:
+        regs[d] <<= regs[(w >> 11) & 0x1e] & 31;
+        regs[d + 1] = 0;
+        break;
+      case 0x74:
+        regs[d] = regs[d] >>> (code[j + 1] & 31);
+        regs[d + 1] = 0;
+        break;
+      case 0x7c:
+        regs[d] = regs[d] >>> (regs[(w >> 11) & 0x1e] & 31);
+        regs[d + 1] = 0;
+        break;
+      case 0xa4:
+        regs[d] ^= code[j + 1];
+        regs[d + 1] = 0;
+        break;
+      case 0xac:
+        regs[d] ^= regs[(w >> 11) & 0x1e];
+        regs[d + 1] = 0;
+        break;
+      case 0xb4:
+        regs[d] = code[j + 1];
+        regs[d + 1] = 0;
+        break;
+      case 0xbc: {
+        const v = regs[(w >> 11) & 0x1e];
+        const o = w >> 16;
+        regs[d] = o === 8 ? (v << 24) >> 24 : o === 16 ? (v << 16) >> 16 : v;
+        regs[d + 1] = 0;
+        break;
+      }
+      case 0xc4:
+        regs[d] >>= code[j + 1] & 31;
+        regs[d + 1] = 0;
+        break;
+      case 0xcc:
+        regs[d] >>= regs[(w >> 11) & 0x1e] & 31;
+        regs[d + 1] = 0;
+        break;
+      // ---- 64-bit jumps (each case inline: no helper calls on the hot path) ----
+      case 0x05:
+        pc = pc + (w >> 16);
+        break;
+      case 0x06:
+        pc = pc + code[j + 1];
+        break;
+      case 0x15: {
+        // jeq imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        if (regs[d] === blo && regs[d + 1] === bhi) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x1d: {
+        // jeq
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        if (regs[d] === blo && regs[d + 1] === bhi) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x25: {
+        // jgt imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x2d: {
+        // jgt
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x35: {
+        // jge imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x3d: {
+        // jge
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x45: {
+        // jset imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        if (((regs[d] & blo) | (regs[d + 1] & bhi)) !== 0) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x4d: {
+        // jset
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        if (((regs[d] & blo) | (regs[d + 1] & bhi)) !== 0) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x55: {
+        // jne imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        if (regs[d] !== blo || regs[d + 1] !== bhi) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x5d: {
+        // jne
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        if (regs[d] !== blo || regs[d + 1] !== bhi) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x65: {
+        // jsgt imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1];
+        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x6d: {
+        // jsgt
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1];
+        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x75: {
+        // jsge imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1];
+        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0x7d: {
+        // jsge
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1];
+        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xa5: {
+        // jlt imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xad: {
+        // jlt
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xb5: {
+        // jle imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xbd: {
+        // jle
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1] >>> 0;
+        const bhu = bhi >>> 0;
+        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xc5: {
+        // jslt imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1];
+        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xcd: {
+        // jslt
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1];
+        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xd5: {
+        // jsle imm
+        const blo = code[j + 1];
+        const bhi = blo >> 31;
+        const ahi = regs[d + 1];
+        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      case 0xdd: {
+        // jsle
+        const s2 = (w >> 11) & 0x1e;
+        const blo = regs[s2];
+        const bhi = regs[s2 + 1];
+        const ahi = regs[d + 1];
+        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+        break;
+      }
+      // ---- 32-bit jumps ----
+      case 0x16: // jeq32 imm
+        if (regs[d] === code[j + 1]) pc = pc + (w >> 16);
+        break;
+      case 0x1e: // jeq32
+        if (regs[d] === regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+        break;
+      case 0x26: // jgt32 imm
+        if (regs[d] >>> 0 > code[j + 1] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0x2e: // jgt32
+        if (regs[d] >>> 0 > regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0x36: // jge32 imm
+        if (regs[d] >>> 0 >= code[j + 1] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0x3e: // jge32
+        if (regs[d] >>> 0 >= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0x46: // jset32 imm
+        if ((regs[d] & code[j + 1]) !== 0) pc = pc + (w >> 16);
+        break;
+      case 0x4e: // jset32
+        if ((regs[d] & regs[(w >> 11) & 0x1e]) !== 0) pc = pc + (w >> 16);
+        break;
+      case 0x56: // jne32 imm
+        if (regs[d] !== code[j + 1]) pc = pc + (w >> 16);
+        break;
+      case 0x5e: // jne32
+        if (regs[d] !== regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+        break;
+      case 0x66: // jsgt32 imm
+        if (regs[d] > code[j + 1]) pc = pc + (w >> 16);
+        break;
+      case 0x6e: // jsgt32
+        if (regs[d] > regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+        break;
+      case 0x76: // jsge32 imm
+        if (regs[d] >= code[j + 1]) pc = pc + (w >> 16);
+        break;
+      case 0x7e: // jsge32
+        if (regs[d] >= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+        break;
+      case 0xa6: // jlt32 imm
+        if (regs[d] >>> 0 < code[j + 1] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0xae: // jlt32
+        if (regs[d] >>> 0 < regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0xb6: // jle32 imm
+        if (regs[d] >>> 0 <= code[j + 1] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0xbe: // jle32
+        if (regs[d] >>> 0 <= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
+        break;
+      case 0xc6: // jslt32 imm
+        if (regs[d] < code[j + 1]) pc = pc + (w >> 16);
+        break;
+      case 0xce: // jslt32
+        if (regs[d] < regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+        break;
+      case 0xd6: // jsle32 imm
+        if (regs[d] <= code[j + 1]) pc = pc + (w >> 16);
+        break;
+      case 0xde: // jsle32
+        if (regs[d] <= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
+        break;
+      // ---- lddw: the loader resolved the value into the two immediates ----
+      case 0x18:
+        regs[d] = code[j + 1];
+        regs[d + 1] = code[j + 5];
+        pc = i + 2;
+        break;
+      // ---- loads ----
+      case 0x61:
+      case 0x69:
+      case 0x71:
+      case 0x79:
+      case 0x81:
+      case 0x89:
+      case 0x91:
+      case 0x21:
+      case 0x29:
+      case 0x31:
+      case 0x39: {
+        let op = w & 0xff;
+        let a: number;
+        if ((op & 0xe0) === FRAME_MODE) {
+          a = regs[20] + (w >> 16); // inside the current frame: checked when decoded
+          op |= 0x40; // back to BPF_MEM
+        } else {
+          // base + offset in 64 bits (the carry into the high half), then the slot this
+          // instruction touched last, the live stack frames, and the page table (slow)
+          const s2 = (w >> 11) & 0x1e;
+          const size = (SIZES >>> (op & 0x18)) & 0xff;
+          const off = w >> 16;
+          const lo = regs[s2];
+          a = (lo + off) | 0;
+          const hi = (regs[s2 + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+          if (
+            hi !== 0 ||
+            ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
+          ) {
+            vm.slow(c, i, a >>> 0, hi, size, false);
+          }
+        }
+        switch (op) {
+          case 0x61: regs[d] = dv.getInt32(a, true); regs[d + 1] = 0; break; // prettier-ignore
+          case 0x69: regs[d] = dv.getUint16(a, true); regs[d + 1] = 0; break; // prettier-ignore
+          case 0x71: regs[d] = dv.getUint8(a); regs[d + 1] = 0; break; // prettier-ignore
+          case 0x79: regs[d] = dv.getInt32(a, true); regs[d + 1] = dv.getInt32(a + 4, true); break; // prettier-ignore
+          case 0x81: regs[d] = dv.getInt32(a, true); regs[d + 1] = regs[d] >> 31; break; // prettier-ignore
+          case 0x89: regs[d] = dv.getInt16(a, true); regs[d + 1] = regs[d] >> 31; break; // prettier-ignore
+          default:
+            regs[d] = dv.getInt8(a);
+            regs[d + 1] = regs[d] >> 31; // 0x91
+        }
+        break;
+      }
+      // ---- stores (immediate and register) ----
+      case 0x62:
+      case 0x6a:
+      case 0x72:
+      case 0x7a:
+      case 0x63:
+      case 0x6b:
+      case 0x73:
+      case 0x7b:
+      case 0x22:
+      case 0x2a:
+      case 0x32:
+      case 0x3a:
+      case 0x23:
+      case 0x2b:
+      case 0x33:
+      case 0x3b: {
+        const op = w & 0xff;
+        const size = (SIZES >>> (op & 0x18)) & 0xff;
+        let a: number;
+        if ((op & 0xe0) === FRAME_MODE) {
+          a = regs[20] + (w >> 16); // inside the current frame: checked when decoded
+        } else {
+          // as for loads
+          const off = w >> 16;
+          const lo = regs[d];
+          a = (lo + off) | 0;
+          const hi = (regs[d + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+          if (
+            hi !== 0 ||
+            ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
+          ) {
+            vm.slow(c, i, a >>> 0, hi, size, true);
+          }
+        }
+        let vlo: number, vhi: number;
+        if (op & 1) {
+          vlo = regs[(w >> 11) & 0x1e];
+          vhi = regs[((w >> 11) & 0x1e) + 1];
+        } else {
+          vlo = code[j + 1];
+          vhi = vlo >> 31;
+        }
+        if (size === 8) {
+          dv.setInt32(a, vlo, true);
+          dv.setInt32(a + 4, vhi, true);
+        } else if (size === 4) dv.setInt32(a, vlo, true);
+        else if (size === 2) dv.setInt16(a, vlo, true);
+        else dv.setInt8(a, vlo);
+        break;
+      }
+      default:
+        // everything else: the caller's
+        vm.left = left;
+        return i;
+    }
+  }
+}
