@@ -1,12 +1,13 @@
 /**
- * The interpreter's hot loop: the instructions most programs spend their time in (64- and
- * 32-bit ALU operations, jumps, lddw, loads and stores), each written inline. It runs until
- * an instruction it leaves to {@link Interpreter.exec} (calls, exits, division, byte swaps,
- * atomics, anything unknown) and returns that instruction's index, the instruction already
- * charged to the budget.
+ * The interpreter's hot loop: the instructions programs spend their time in (64- and 32-bit
+ * ALU operations, jumps, lddw, loads and stores), each written inline. It runs until an
+ * instruction it leaves to the interpreter's `exec` (calls, exits, division, negation, byte
+ * swaps, atomics, anything unknown) and returns that instruction's index, the instruction
+ * already charged to the budget.
  *
- * Everything it works on comes in as arguments, so that V8 optimises it as one function from
- * its first call (a loop with no property loads before it has no feedback to miss).
+ * It is a function of its own so that the function V8 optimises for the hot path is small;
+ * its loop state (pc, budget, the live frames' bounds) is int32 from the start (`|= 0`), so
+ * the optimised loop keeps it untagged.
  */
 import { FRAME_MODE, SIZES, type Decoded } from "./decoded.js";
 
@@ -23,8 +24,8 @@ export interface HotEnv {
 }
 
 /**
- * Runs `c` (whose instructions are `code`) from `pc` with `left` instructions of budget, on
- * registers `regs`, memory `dv`, and the live stack frames `[sLo, sHi)`.
+ * Runs `c` from `pc` with `left` instructions of budget, on `vm`'s registers and memory, with
+ * the live stack frames at `[sLo, sHi)`.
  */
 export function runHot(
   vm: HotEnv,
@@ -47,21 +48,22 @@ export function runHot(
     if (--left < 0) throw vm.budgetFault(i);
     const j = i << 2; // 4 * i
     const w = code[j];
-    const d = (w >> 7) & 0x1e;
+    const d = (w >> 7) & 0x1e; // dst's low half in regs
+    const s = (w >> 11) & 0x1e; // src's
     switch (w & 0xff) {
       // ---- ALU64, immediate operand (sign-extended) ----
       case 0x07: {
         const b = code[j + 1];
-        const s = (regs[d] >>> 0) + (b >>> 0);
-        regs[d] = s | 0;
-        regs[d + 1] = (regs[d + 1] + (b >> 31) + (s > 0xffffffff ? 1 : 0)) | 0;
+        const r = (regs[d] >>> 0) + (b >>> 0);
+        regs[d] = r | 0;
+        regs[d + 1] = (regs[d + 1] + (b >> 31) + (r > 0xffffffff ? 1 : 0)) | 0;
         break;
       }
       case 0x17: {
         const b = code[j + 1];
-        const s = (regs[d] >>> 0) - (b >>> 0);
-        regs[d] = s | 0;
-        regs[d + 1] = (regs[d + 1] - (b >> 31) - (s < 0 ? 1 : 0)) | 0;
+        const r = (regs[d] >>> 0) - (b >>> 0);
+        regs[d] = r | 0;
+        regs[d + 1] = (regs[d + 1] - (b >> 31) - (r < 0 ? 1 : 0)) | 0;
         break;
       }
       case 0x27: {
@@ -145,25 +147,22 @@ export function runHot(
       }
       // ---- ALU64, register operand ----
       case 0x0f: {
-        const s2 = (w >> 11) & 0x1e;
-        const s = (regs[d] >>> 0) + (regs[s2] >>> 0);
-        regs[d] = s | 0;
-        regs[d + 1] = (regs[d + 1] + regs[s2 + 1] + (s > 0xffffffff ? 1 : 0)) | 0;
+        const r = (regs[d] >>> 0) + (regs[s] >>> 0);
+        regs[d] = r | 0;
+        regs[d + 1] = (regs[d + 1] + regs[s + 1] + (r > 0xffffffff ? 1 : 0)) | 0;
         break;
       }
       case 0x1f: {
-        const s2 = (w >> 11) & 0x1e;
-        const s = (regs[d] >>> 0) - (regs[s2] >>> 0);
-        regs[d] = s | 0;
-        regs[d + 1] = (regs[d + 1] - regs[s2 + 1] - (s < 0 ? 1 : 0)) | 0;
+        const r = (regs[d] >>> 0) - (regs[s] >>> 0);
+        regs[d] = r | 0;
+        regs[d + 1] = (regs[d + 1] - regs[s + 1] - (r < 0 ? 1 : 0)) | 0;
         break;
       }
       case 0x2f: {
-        const s2 = (w >> 11) & 0x1e;
         const alo = regs[d];
         const ahi = regs[d + 1];
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
+        const blo = regs[s];
+        const bhi = regs[s + 1];
         const a1 = alo >>> 16;
         const p00 = (alo & 0xffff) * (blo & 0xffff);
         const p01 = (alo & 0xffff) * (blo >>> 16);
@@ -181,19 +180,17 @@ export function runHot(
         break;
       }
       case 0x4f: {
-        const s2 = (w >> 11) & 0x1e;
-        regs[d] |= regs[s2];
-        regs[d + 1] |= regs[s2 + 1];
+        regs[d] |= regs[s];
+        regs[d + 1] |= regs[s + 1];
         break;
       }
       case 0x5f: {
-        const s2 = (w >> 11) & 0x1e;
-        regs[d] &= regs[s2];
-        regs[d + 1] &= regs[s2 + 1];
+        regs[d] &= regs[s];
+        regs[d + 1] &= regs[s + 1];
         break;
       }
       case 0x6f: {
-        const n = regs[(w >> 11) & 0x1e] & 63;
+        const n = regs[s] & 63;
         if (n !== 0) {
           const lo = regs[d];
           if (n < 32) {
@@ -207,7 +204,7 @@ export function runHot(
         break;
       }
       case 0x7f: {
-        const n = regs[(w >> 11) & 0x1e] & 63;
+        const n = regs[s] & 63;
         if (n !== 0) {
           const hi = regs[d + 1];
           if (n < 32) {
@@ -221,26 +218,24 @@ export function runHot(
         break;
       }
       case 0xaf: {
-        const s2 = (w >> 11) & 0x1e;
-        regs[d] ^= regs[s2];
-        regs[d + 1] ^= regs[s2 + 1];
+        regs[d] ^= regs[s];
+        regs[d + 1] ^= regs[s + 1];
         break;
       }
       case 0xbf: {
-        const s2 = (w >> 11) & 0x1e;
         const o = w >> 16;
         if (o === 0) {
-          regs[d] = regs[s2];
-          regs[d + 1] = regs[s2 + 1];
+          regs[d] = regs[s];
+          regs[d + 1] = regs[s + 1];
         } else {
-          const v = o === 8 ? (regs[s2] << 24) >> 24 : o === 16 ? (regs[s2] << 16) >> 16 : regs[s2];
+          const v = o === 8 ? (regs[s] << 24) >> 24 : o === 16 ? (regs[s] << 16) >> 16 : regs[s];
           regs[d] = v;
           regs[d + 1] = v >> 31;
         }
         break;
       }
       case 0xcf: {
-        const n = regs[(w >> 11) & 0x1e] & 63;
+        const n = regs[s] & 63;
         if (n !== 0) {
           const hi = regs[d + 1];
           if (n < 32) {
@@ -253,353 +248,160 @@ export function runHot(
         }
         break;
       }
-      // ---- ALU32 (results zero-extended) ----
-      case 0x04:
-        regs[d] = (regs[d] + code[j + 1]) | 0;
-        regs[d + 1] = 0;
-        break;
-      case 0x0c:
-        regs[d] = (regs[d] + regs[(w >> 11) & 0x1e]) | 0;
-        regs[d + 1] = 0;
-        break;
-      case 0x14:
-        regs[d] = (regs[d] - code[j + 1]) | 0;
-        regs[d + 1] = 0;
-        break;
-      case 0x1c:
-        regs[d] = (regs[d] - regs[(w >> 11) & 0x1e]) | 0;
-        regs[d + 1] = 0;
-        break;
-      case 0x24:
-        regs[d] = Math.imul(regs[d], code[j + 1]);
-        regs[d + 1] = 0;
-        break;
-      case 0x2c:
-        regs[d] = Math.imul(regs[d], regs[(w >> 11) & 0x1e]);
-        regs[d + 1] = 0;
-        break;
-      case 0x44:
-        regs[d] |= code[j + 1];
-        regs[d + 1] = 0;
-        break;
-      case 0x4c:
-        regs[d] |= regs[(w >> 11) & 0x1e];
-        regs[d + 1] = 0;
-        break;
-      case 0x54:
-        regs[d] &= code[j + 1];
-        regs[d + 1] = 0;
-        break;
-      case 0x5c:
-        regs[d] &= regs[(w >> 11) & 0x1e];
-        regs[d + 1] = 0;
-        break;
-      case 0x64:
-        regs[d] <<= code[j + 1] & 31;
-        regs[d + 1] = 0;
-        break;
-      case 0x6c:
-        regs[d] <<= regs[(w >> 11) & 0x1e] & 31;
-        regs[d + 1] = 0;
-        break;
-      case 0x74:
-        regs[d] = regs[d] >>> (code[j + 1] & 31);
-        regs[d + 1] = 0;
-        break;
-      case 0x7c:
-        regs[d] = regs[d] >>> (regs[(w >> 11) & 0x1e] & 31);
-        regs[d + 1] = 0;
-        break;
-      case 0xa4:
-        regs[d] ^= code[j + 1];
-        regs[d + 1] = 0;
-        break;
-      case 0xac:
-        regs[d] ^= regs[(w >> 11) & 0x1e];
-        regs[d + 1] = 0;
-        break;
-      case 0xb4:
-        regs[d] = code[j + 1];
-        regs[d + 1] = 0;
-        break;
+      // ---- ALU32 (results zero-extended): immediate, then register operand ----
+      case 0x04: regs[d] = (regs[d] + code[j + 1]) | 0; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x0c: regs[d] = (regs[d] + regs[s]) | 0; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x14: regs[d] = (regs[d] - code[j + 1]) | 0; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x1c: regs[d] = (regs[d] - regs[s]) | 0; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x24: regs[d] = Math.imul(regs[d], code[j + 1]); regs[d + 1] = 0; break; // prettier-ignore
+      case 0x2c: regs[d] = Math.imul(regs[d], regs[s]); regs[d + 1] = 0; break; // prettier-ignore
+      case 0x44: regs[d] |= code[j + 1]; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x4c: regs[d] |= regs[s]; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x54: regs[d] &= code[j + 1]; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x5c: regs[d] &= regs[s]; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x64: regs[d] <<= code[j + 1] & 31; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x6c: regs[d] <<= regs[s] & 31; regs[d + 1] = 0; break; // prettier-ignore
+      case 0x74: regs[d] = regs[d] >>> (code[j + 1] & 31); regs[d + 1] = 0; break; // prettier-ignore
+      case 0x7c: regs[d] = regs[d] >>> (regs[s] & 31); regs[d + 1] = 0; break; // prettier-ignore
+      case 0xa4: regs[d] ^= code[j + 1]; regs[d + 1] = 0; break; // prettier-ignore
+      case 0xac: regs[d] ^= regs[s]; regs[d + 1] = 0; break; // prettier-ignore
+      case 0xb4: regs[d] = code[j + 1]; regs[d + 1] = 0; break; // prettier-ignore
       case 0xbc: {
-        const v = regs[(w >> 11) & 0x1e];
+        // mov32, and movsx32 (cpu v4) with off 8, 16
+        const v = regs[s];
         const o = w >> 16;
         regs[d] = o === 8 ? (v << 24) >> 24 : o === 16 ? (v << 16) >> 16 : v;
         regs[d + 1] = 0;
         break;
       }
-      case 0xc4:
-        regs[d] >>= code[j + 1] & 31;
-        regs[d + 1] = 0;
-        break;
-      case 0xcc:
-        regs[d] >>= regs[(w >> 11) & 0x1e] & 31;
-        regs[d + 1] = 0;
-        break;
-      // ---- 64-bit jumps (each case inline: no helper calls on the hot path) ----
+      case 0xc4: regs[d] >>= code[j + 1] & 31; regs[d + 1] = 0; break; // prettier-ignore
+      case 0xcc: regs[d] >>= regs[s] & 31; regs[d + 1] = 0; break; // prettier-ignore
+      // ---- 64-bit jumps (all inline: no calls on the hot path); immediate or register ----
       case 0x05:
-        pc = pc + (w >> 16);
+        pc += w >> 16;
         break;
-      case 0x06:
-        pc = pc + code[j + 1];
+      case 0x06: // gotol
+        pc += code[j + 1];
         break;
-      case 0x15: {
-        // jeq imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        if (regs[d] === blo && regs[d + 1] === bhi) pc = pc + (w >> 16);
-        break;
-      }
+      case 0x15: // jeq imm
       case 0x1d: {
         // jeq
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        if (regs[d] === blo && regs[d + 1] === bhi) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        if (regs[d] === bl && regs[d + 1] === bh) pc += w >> 16;
         break;
       }
-      case 0x25: {
-        // jgt imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0x25: // jgt imm
       case 0x2d: {
         // jgt
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah >>> 0 > bh >>> 0 : regs[d] >>> 0 > bl >>> 0) pc += w >> 16;
         break;
       }
-      case 0x35: {
-        // jge imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0x35: // jge imm
       case 0x3d: {
         // jge
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi > bhu || (ahi === bhu && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah >>> 0 > bh >>> 0 : regs[d] >>> 0 >= bl >>> 0) pc += w >> 16;
         break;
       }
-      case 0x45: {
-        // jset imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        if (((regs[d] & blo) | (regs[d + 1] & bhi)) !== 0) pc = pc + (w >> 16);
-        break;
-      }
+      case 0x45: // jset imm
       case 0x4d: {
         // jset
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        if (((regs[d] & blo) | (regs[d + 1] & bhi)) !== 0) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        if (((regs[d] & bl) | (regs[d + 1] & bh)) !== 0) pc += w >> 16;
         break;
       }
-      case 0x55: {
-        // jne imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        if (regs[d] !== blo || regs[d + 1] !== bhi) pc = pc + (w >> 16);
-        break;
-      }
+      case 0x55: // jne imm
       case 0x5d: {
         // jne
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        if (regs[d] !== blo || regs[d + 1] !== bhi) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        if (regs[d] !== bl || regs[d + 1] !== bh) pc += w >> 16;
         break;
       }
-      case 0x65: {
-        // jsgt imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1];
-        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0x65: // jsgt imm
       case 0x6d: {
         // jsgt
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1];
-        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 > blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah > bh : regs[d] >>> 0 > bl >>> 0) pc += w >> 16;
         break;
       }
-      case 0x75: {
-        // jsge imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1];
-        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0x75: // jsge imm
       case 0x7d: {
         // jsge
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1];
-        if (ahi > bhi || (ahi === bhi && regs[d] >>> 0 >= blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah > bh : regs[d] >>> 0 >= bl >>> 0) pc += w >> 16;
         break;
       }
-      case 0xa5: {
-        // jlt imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0xa5: // jlt imm
       case 0xad: {
         // jlt
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah >>> 0 < bh >>> 0 : regs[d] >>> 0 < bl >>> 0) pc += w >> 16;
         break;
       }
-      case 0xb5: {
-        // jle imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0xb5: // jle imm
       case 0xbd: {
         // jle
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1] >>> 0;
-        const bhu = bhi >>> 0;
-        if (ahi < bhu || (ahi === bhu && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah >>> 0 < bh >>> 0 : regs[d] >>> 0 <= bl >>> 0) pc += w >> 16;
         break;
       }
-      case 0xc5: {
-        // jslt imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1];
-        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0xc5: // jslt imm
       case 0xcd: {
         // jslt
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1];
-        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 < blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah < bh : regs[d] >>> 0 < bl >>> 0) pc += w >> 16;
         break;
       }
-      case 0xd5: {
-        // jsle imm
-        const blo = code[j + 1];
-        const bhi = blo >> 31;
-        const ahi = regs[d + 1];
-        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
-        break;
-      }
+      case 0xd5: // jsle imm
       case 0xdd: {
         // jsle
-        const s2 = (w >> 11) & 0x1e;
-        const blo = regs[s2];
-        const bhi = regs[s2 + 1];
-        const ahi = regs[d + 1];
-        if (ahi < bhi || (ahi === bhi && regs[d] >>> 0 <= blo >>> 0)) pc = pc + (w >> 16);
+        const bl = w & 8 ? regs[s] : code[j + 1];
+        const bh = w & 8 ? regs[s + 1] : bl >> 31;
+        const ah = regs[d + 1];
+        if (ah !== bh ? ah < bh : regs[d] >>> 0 <= bl >>> 0) pc += w >> 16;
         break;
       }
-      // ---- 32-bit jumps ----
-      case 0x16: // jeq32 imm
-        if (regs[d] === code[j + 1]) pc = pc + (w >> 16);
-        break;
-      case 0x1e: // jeq32
-        if (regs[d] === regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
-        break;
-      case 0x26: // jgt32 imm
-        if (regs[d] >>> 0 > code[j + 1] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0x2e: // jgt32
-        if (regs[d] >>> 0 > regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0x36: // jge32 imm
-        if (regs[d] >>> 0 >= code[j + 1] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0x3e: // jge32
-        if (regs[d] >>> 0 >= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0x46: // jset32 imm
-        if ((regs[d] & code[j + 1]) !== 0) pc = pc + (w >> 16);
-        break;
-      case 0x4e: // jset32
-        if ((regs[d] & regs[(w >> 11) & 0x1e]) !== 0) pc = pc + (w >> 16);
-        break;
-      case 0x56: // jne32 imm
-        if (regs[d] !== code[j + 1]) pc = pc + (w >> 16);
-        break;
-      case 0x5e: // jne32
-        if (regs[d] !== regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
-        break;
-      case 0x66: // jsgt32 imm
-        if (regs[d] > code[j + 1]) pc = pc + (w >> 16);
-        break;
-      case 0x6e: // jsgt32
-        if (regs[d] > regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
-        break;
-      case 0x76: // jsge32 imm
-        if (regs[d] >= code[j + 1]) pc = pc + (w >> 16);
-        break;
-      case 0x7e: // jsge32
-        if (regs[d] >= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
-        break;
-      case 0xa6: // jlt32 imm
-        if (regs[d] >>> 0 < code[j + 1] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0xae: // jlt32
-        if (regs[d] >>> 0 < regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0xb6: // jle32 imm
-        if (regs[d] >>> 0 <= code[j + 1] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0xbe: // jle32
-        if (regs[d] >>> 0 <= regs[(w >> 11) & 0x1e] >>> 0) pc = pc + (w >> 16);
-        break;
-      case 0xc6: // jslt32 imm
-        if (regs[d] < code[j + 1]) pc = pc + (w >> 16);
-        break;
-      case 0xce: // jslt32
-        if (regs[d] < regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
-        break;
-      case 0xd6: // jsle32 imm
-        if (regs[d] <= code[j + 1]) pc = pc + (w >> 16);
-        break;
-      case 0xde: // jsle32
-        if (regs[d] <= regs[(w >> 11) & 0x1e]) pc = pc + (w >> 16);
-        break;
+      // ---- 32-bit jumps: imm, then register ----
+      case 0x16: if (regs[d] === code[j + 1]) pc += w >> 16; break; // prettier-ignore
+      case 0x1e: if (regs[d] === regs[s]) pc += w >> 16; break; // prettier-ignore
+      case 0x26: if (regs[d] >>> 0 > code[j + 1] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0x2e: if (regs[d] >>> 0 > regs[s] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0x36: if (regs[d] >>> 0 >= code[j + 1] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0x3e: if (regs[d] >>> 0 >= regs[s] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0x46: if ((regs[d] & code[j + 1]) !== 0) pc += w >> 16; break; // prettier-ignore
+      case 0x4e: if ((regs[d] & regs[s]) !== 0) pc += w >> 16; break; // prettier-ignore
+      case 0x56: if (regs[d] !== code[j + 1]) pc += w >> 16; break; // prettier-ignore
+      case 0x5e: if (regs[d] !== regs[s]) pc += w >> 16; break; // prettier-ignore
+      case 0x66: if (regs[d] > code[j + 1]) pc += w >> 16; break; // prettier-ignore
+      case 0x6e: if (regs[d] > regs[s]) pc += w >> 16; break; // prettier-ignore
+      case 0x76: if (regs[d] >= code[j + 1]) pc += w >> 16; break; // prettier-ignore
+      case 0x7e: if (regs[d] >= regs[s]) pc += w >> 16; break; // prettier-ignore
+      case 0xa6: if (regs[d] >>> 0 < code[j + 1] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0xae: if (regs[d] >>> 0 < regs[s] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0xb6: if (regs[d] >>> 0 <= code[j + 1] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0xbe: if (regs[d] >>> 0 <= regs[s] >>> 0) pc += w >> 16; break; // prettier-ignore
+      case 0xc6: if (regs[d] < code[j + 1]) pc += w >> 16; break; // prettier-ignore
+      case 0xce: if (regs[d] < regs[s]) pc += w >> 16; break; // prettier-ignore
+      case 0xd6: if (regs[d] <= code[j + 1]) pc += w >> 16; break; // prettier-ignore
+      case 0xde: if (regs[d] <= regs[s]) pc += w >> 16; break; // prettier-ignore
       // ---- lddw: the loader resolved the value into the two immediates ----
       case 0x18:
         regs[d] = code[j + 1];
@@ -626,12 +428,11 @@ export function runHot(
         } else {
           // base + offset in 64 bits (the carry into the high half), then the slot this
           // instruction touched last, the live stack frames, and the page table (slow)
-          const s2 = (w >> 11) & 0x1e;
           const size = (SIZES >>> (op & 0x18)) & 0xff;
           const off = w >> 16;
-          const lo = regs[s2];
+          const lo = regs[s];
           a = (lo + off) | 0;
-          const hi = (regs[s2 + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+          const hi = (regs[s + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
           if (
             hi !== 0 ||
             ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
@@ -689,8 +490,8 @@ export function runHot(
         }
         let vlo: number, vhi: number;
         if (op & 1) {
-          vlo = regs[(w >> 11) & 0x1e];
-          vhi = regs[((w >> 11) & 0x1e) + 1];
+          vlo = regs[s];
+          vhi = regs[s + 1];
         } else {
           vlo = code[j + 1];
           vhi = vlo >> 31;
