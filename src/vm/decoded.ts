@@ -11,10 +11,11 @@ export const FRAME = MAX_BPF_STACK;
 export const SIZES = 0x08010204;
 /**
  * Loads and stores through r10 at an offset inside the frame get this mode (BPF_ABS, invalid
- * for their classes) in place of BPF_MEM when decoded: the current frame is always live, so
- * they need no check at run time (the JIT drops the same checks).
+ * for their classes) in place of BPF_MEM when decoded, so opcodes 0x21, 0x29, 0x31, 0x39
+ * (ldx), 0x22, 0x2a, 0x32, 0x3a (st) and 0x23, 0x2b, 0x33, 0x3b (stx): the current frame is
+ * always live, so they need no check at run time (the JIT drops the same checks).
  */
-export const FRAME_MODE = 0x20;
+const FRAME_MODE = 0x20;
 
 /**
  * A program as the interpreter runs it: four int32s per instruction in one typed array, so an

@@ -9,7 +9,7 @@
  * its loop state (pc, budget, the live frames' bounds) is int32 from the start (`|= 0`), so
  * the optimised loop keeps it untagged.
  */
-import { FRAME_MODE, SIZES, type Decoded } from "./decoded.js";
+import { SIZES, type Decoded } from "./decoded.js";
 
 /** What the hot loop needs of the interpreter beyond its arguments. */
 export interface HotEnv {
@@ -408,6 +408,34 @@ export function runHot(
         regs[d + 1] = code[j + 5];
         pc = i + 2;
         break;
+      // ---- loads and stores through r10 inside the frame: checked when decoded ----
+      case 0x21: regs[d] = dv.getInt32(regs[20] + (w >> 16), true); regs[d + 1] = 0; break; // prettier-ignore
+      case 0x29: regs[d] = dv.getUint16(regs[20] + (w >> 16), true); regs[d + 1] = 0; break; // prettier-ignore
+      case 0x31: regs[d] = dv.getUint8(regs[20] + (w >> 16)); regs[d + 1] = 0; break; // prettier-ignore
+      case 0x39: {
+        const a = regs[20] + (w >> 16);
+        regs[d] = dv.getInt32(a, true);
+        regs[d + 1] = dv.getInt32(a + 4, true);
+        break;
+      }
+      case 0x22: dv.setInt32(regs[20] + (w >> 16), code[j + 1], true); break; // prettier-ignore
+      case 0x2a: dv.setInt16(regs[20] + (w >> 16), code[j + 1], true); break; // prettier-ignore
+      case 0x32: dv.setInt8(regs[20] + (w >> 16), code[j + 1]); break; // prettier-ignore
+      case 0x3a: {
+        const a = regs[20] + (w >> 16);
+        dv.setInt32(a, code[j + 1], true);
+        dv.setInt32(a + 4, code[j + 1] >> 31, true);
+        break;
+      }
+      case 0x23: dv.setInt32(regs[20] + (w >> 16), regs[s], true); break; // prettier-ignore
+      case 0x2b: dv.setInt16(regs[20] + (w >> 16), regs[s], true); break; // prettier-ignore
+      case 0x33: dv.setInt8(regs[20] + (w >> 16), regs[s]); break; // prettier-ignore
+      case 0x3b: {
+        const a = regs[20] + (w >> 16);
+        dv.setInt32(a, regs[s], true);
+        dv.setInt32(a + 4, regs[s + 1], true);
+        break;
+      }
       // ---- loads ----
       case 0x61:
       case 0x69:
@@ -415,30 +443,20 @@ export function runHot(
       case 0x79:
       case 0x81:
       case 0x89:
-      case 0x91:
-      case 0x21:
-      case 0x29:
-      case 0x31:
-      case 0x39: {
-        let op = w & 0xff;
-        let a: number;
-        if ((op & 0xe0) === FRAME_MODE) {
-          a = regs[20] + (w >> 16); // inside the current frame: checked when decoded
-          op |= 0x40; // back to BPF_MEM
-        } else {
-          // base + offset in 64 bits (the carry into the high half), then the slot this
-          // instruction touched last, the live stack frames, and the page table (slow)
-          const size = (SIZES >>> (op & 0x18)) & 0xff;
-          const off = w >> 16;
-          const lo = regs[s];
-          a = (lo + off) | 0;
-          const hi = (regs[s + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
-          if (
-            hi !== 0 ||
-            ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
-          ) {
-            vm.slow(c, i, a >>> 0, hi, size, false);
-          }
+      case 0x91: {
+        // base + offset in 64 bits (the carry into the high half), then the slot this
+        // instruction touched last, the live stack frames, and the page table (slow)
+        const op = w & 0xff;
+        const size = (SIZES >>> (op & 0x18)) & 0xff;
+        const off = w >> 16;
+        const lo = regs[s];
+        const a = (lo + off) | 0;
+        const hi = (regs[s + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        if (
+          hi !== 0 ||
+          ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
+        ) {
+          vm.slow(c, i, a >>> 0, hi, size, false);
         }
         switch (op) {
           case 0x61: regs[d] = dv.getInt32(a, true); regs[d + 1] = 0; break; // prettier-ignore
@@ -461,32 +479,19 @@ export function runHot(
       case 0x63:
       case 0x6b:
       case 0x73:
-      case 0x7b:
-      case 0x22:
-      case 0x2a:
-      case 0x32:
-      case 0x3a:
-      case 0x23:
-      case 0x2b:
-      case 0x33:
-      case 0x3b: {
+      case 0x7b: {
+        // as for loads
         const op = w & 0xff;
         const size = (SIZES >>> (op & 0x18)) & 0xff;
-        let a: number;
-        if ((op & 0xe0) === FRAME_MODE) {
-          a = regs[20] + (w >> 16); // inside the current frame: checked when decoded
-        } else {
-          // as for loads
-          const off = w >> 16;
-          const lo = regs[d];
-          a = (lo + off) | 0;
-          const hi = (regs[d + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
-          if (
-            hi !== 0 ||
-            ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
-          ) {
-            vm.slow(c, i, a >>> 0, hi, size, true);
-          }
+        const off = w >> 16;
+        const lo = regs[d];
+        const a = (lo + off) | 0;
+        const hi = (regs[d + 1] + (off >> 31) + (a >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        if (
+          hi !== 0 ||
+          ((a - code[j + 2]) >>> 0 >= code[j + 3] >>> 0 && (a - sLo) >>> 0 > sHi - sLo - size)
+        ) {
+          vm.slow(c, i, a >>> 0, hi, size, true);
         }
         let vlo: number, vhi: number;
         if (op & 1) {

@@ -19,7 +19,6 @@ import { funcAt, type ExecProgram } from "../runtime/program.js";
 import { tailCall } from "../runtime/tail-call.js";
 import { hex64 } from "../runtime/trace.js";
 import { atomic32, atomic64 } from "./atomics.js";
-
 import { clearCaches, decode, FRAME, type Decoded } from "./decoded.js";
 import { runHot, type HotEnv } from "./hot-loop.js";
 import { rareAlu } from "./rare-alu.js";
@@ -132,7 +131,7 @@ export class Interpreter extends EngineEnv implements HotEnv {
     return c;
   }
 
-  /** The page-table check of an access the fast paths did not accept; fills the cache. */
+  /** HotEnv: the page-table check of an access the fast paths did not accept; fills the cache. */
   slow(c: Decoded, i: number, addr: number, hi: number, size: number, write: boolean) {
     if (hi === 0 && this.machine.mem.checkSlot(addr, size, write, this.slot)) {
       c.code[4 * i + 2] = this.slot[0];
