@@ -3,7 +3,8 @@
  * ALU operations, jumps, lddw, loads and stores), each written inline. It runs until an
  * instruction it leaves to the interpreter's `exec` (calls, exits, division, negation, byte
  * swaps, atomics, anything unknown) and returns that instruction's index, the instruction
- * already charged to the budget.
+ * already charged to the budget; or until its budget runs out, and returns `~pc` of the
+ * instruction it could not charge.
  *
  * It is a function of its own so that the function V8 optimises for the hot path is small;
  * its loop state (pc, budget, the live frames' bounds) is int32 from the start (`|= 0`), so
@@ -15,12 +16,10 @@ import { SIZES, type Decoded } from "./decoded.js";
 export interface HotEnv {
   readonly regs: Int32Array;
   readonly mem: { readonly dv: DataView };
-  /** The instruction budget left; written when the loop returns. */
+  /** The instruction budget beyond the loop's `left`: the loop adds what it leaves unused. */
   left: number;
   /** Checks an access the inline checks did not accept (throws if it faults). */
   slow(c: Decoded, pc: number, addr: number, hi: number, size: number, write: boolean): void;
-  /** The budget's error at `pc` (the budget left is then 0). */
-  budgetFault(pc: number): Error;
 }
 
 /**
@@ -45,7 +44,7 @@ export function runHot(
   for (;;) {
     const i = pc;
     pc = i + 1;
-    if (--left < 0) throw vm.budgetFault(i);
+    if (--left < 0) return ~i; // out of budget before instruction i: the caller's to decide
     const j = i << 2; // 4 * i
     const w = code[j];
     const d = (w >> 7) & 0x1e; // dst's low half in regs
@@ -511,7 +510,7 @@ export function runHot(
       }
       default:
         // everything else: the caller's
-        vm.left = left;
+        vm.left += left;
         return i;
     }
   }

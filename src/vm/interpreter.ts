@@ -24,6 +24,8 @@ import { runHot, type HotEnv } from "./hot-loop.js";
 import { rareAlu } from "./rare-alu.js";
 
 const BPF_FUNC_tail_call = 12;
+/** The most instructions of the budget one call of the hot loop gets. */
+const CHUNK = 1 << 16;
 
 /**
  * The eBPF interpreter. Registers are 32-bit halves in an Int32Array, instructions are
@@ -36,7 +38,7 @@ export class Interpreter extends EngineEnv implements HotEnv {
   /** r0..r10 as (low, high) halves. */
   readonly regs = new Int32Array(22);
   private depth = 0;
-  /** The instruction budget left (while the hot loop runs: when it started). */
+  /** The instruction budget left (while the hot loop runs: beyond the chunk it was given). */
   left = 0;
   // Frame records, one per frame a run may reach (the machine's maxFrames).
   private readonly maxFrames: number;
@@ -141,8 +143,8 @@ export class Interpreter extends EngineEnv implements HotEnv {
     throw this.fault(i, addr, hi, size, write, "");
   }
 
-  /** HotEnv: the budget's error at `pc`. */
-  budgetFault(pc: number): Error {
+  /** The budget's error at `pc`. */
+  private budgetFault(pc: number): Error {
     this.left = 0;
     return budgetError(this.machine, this.prog as ExecProgram, pc);
   }
@@ -172,7 +174,16 @@ export class Interpreter extends EngineEnv implements HotEnv {
     this.prog = p;
     this.depth = depth;
     for (;;) {
-      const i = runHot(this, c, pc, this.left, sLo, sHi);
+      // the hot loop runs on at most CHUNK instructions of the budget at a time, so that it
+      // returns early in a first long run (V8 then has its feedback from the start)
+      const chunk = this.left < CHUNK ? this.left : CHUNK;
+      this.left -= chunk;
+      const i = runHot(this, c, pc, chunk, sLo, sHi);
+      if (i < 0) {
+        pc = ~i; // not run: the chunk's budget ran out first
+        if (this.left === 0) throw this.budgetFault(pc);
+        continue;
+      }
       pc = i + 1;
       const code = c.code;
       const j = i << 2;
