@@ -1,8 +1,9 @@
 /**
  * Instruction lowering: one eBPF instruction to WebAssembly, with the interpreter's semantics
- * (`src/vm/interpreter.ts` is the reference). Registers are i64 locals, so 64-bit arithmetic is
- * exact; ALU32 results are zero-extended; division by zero and INT_MIN / -1 follow the eBPF
- * rules instead of trapping. Calls and exits are in `calls.ts`.
+ * (`src/vm/hot-loop.ts`, `rare-alu.ts` and `interpreter.ts` are the reference). Registers are
+ * i64 locals, so 64-bit arithmetic is exact; ALU32 results are zero-extended; division by
+ * zero and INT_MIN / -1 follow the eBPF rules instead of trapping. Calls and exits are in
+ * `calls.ts`.
  */
 import { Imp, RaiseKind } from "./abi.js";
 import { lowerCall, lowerExit } from "./calls.js";
