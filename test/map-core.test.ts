@@ -19,7 +19,7 @@ const tools = ["clang-19", "wasm-ld-19", "llvm-objdump-19"].filter(
 if (tools.length > 0) console.warn(`map core rebuild test skipped: no ${tools.join(", ")}`);
 
 describe("the map core module", () => {
-  it("compiles synchronously in browsers (under 4 KiB)", () => {
+  it("has a build browsers compile synchronously (under 4 KiB)", () => {
     expect(atob(CORE_WASM_BASE64).length).toBeLessThan(4096);
   });
 

@@ -9,7 +9,7 @@
  */
 import type { AddressSpace } from "../../memory/address-space.js";
 import { PAGE_SIZE } from "../../memory/layout.js";
-import { CORE_WASM_BASE64 } from "./core-wasm.js";
+import { CORE_WASM_BASE64, CORE_WASM_FAST_BASE64 } from "./core-wasm.js";
 
 /** An update needs an element and the free list is empty: grow, then call again. */
 export const NEED_ROOM = -4096;
@@ -85,14 +85,54 @@ export interface CoreExports {
   map_delete_elem(r1: bigint, r2: bigint, stackLo: number): bigint;
 }
 
-let compiled: WebAssembly.Module | undefined;
+/** The two builds of core.c (see build.sh). */
+export type CoreBuild = "fast" | "small";
 
+let compiled: WebAssembly.Module | undefined;
+let compiledBuild: CoreBuild = "small";
+let preferred: CoreBuild = "fast";
+
+/**
+ * Which build of the core to use from now on ("fast", the default, falls back to "small" where
+ * it does not compile). For tests of the small build; address spaces that already have a core
+ * keep theirs.
+ */
+export function selectCoreBuild(build: CoreBuild): void {
+  preferred = build;
+  compiled = undefined;
+}
+
+/** The build the next new core uses (compiling it if needed). */
+export function coreBuildInUse(): CoreBuild {
+  coreModule();
+  return compiledBuild;
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * The compiled core: the -O2 build, or the -Oz one (under 4 KiB) where a synchronous compile
+ * of the larger module is refused (a browser's main thread).
+ */
 function coreModule(): WebAssembly.Module {
   if (compiled === undefined) {
-    const bin = atob(CORE_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    compiled = new WebAssembly.Module(bytes);
+    if (preferred === "fast") {
+      try {
+        compiled = new WebAssembly.Module(decode(CORE_WASM_FAST_BASE64));
+        compiledBuild = "fast";
+      } catch {
+        // RangeError: too large to compile synchronously here
+      }
+    }
+    if (compiled === undefined) {
+      compiled = new WebAssembly.Module(decode(CORE_WASM_BASE64));
+      compiledBuild = "small";
+    }
   }
   return compiled;
 }
