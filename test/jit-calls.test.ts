@@ -327,3 +327,42 @@ describe("jit: engine API", () => {
     expect(b.run(prog, 0, 0)).toEqual([42, 0]);
   });
 });
+
+describe("jit: array map lookups made in line", () => {
+  const arr: MapDefinition = { name: "arr", type: 2, keySize: 4, valueSize: 12, maxEntries: 4, flags: 0 }; // prettier-ignore
+  // looks up keys 0..5 (4 and 5 are past the end), adds 1 to each value found, returns the sum
+  // of the values found plus 100 per miss
+  const src = `
+    mov %r6, 0
+    mov %r7, 0
+  loop:
+    stxw [%r10-4], %r6
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, miss
+    ldxdw %r1, [%r0+4]
+    add %r1, 1
+    stxdw [%r0+4], %r1
+    add %r7, %r1
+    ja next
+  miss:
+    add %r7, 100
+  next:
+    add %r6, 1
+    jlt %r6, 6, loop
+    mov %r0, %r7
+    exit`;
+
+  it("finds each entry's value, NULL past the last one, as the interpreter does", () => {
+    const r = both({ progs: [{ name: "p", asm: src }], maps: [arr] }, 3);
+    expect(r.r).toEqual([204n, 208n, 212n]);
+  });
+
+  it("a key of 0xffffffff is past the end", () => {
+    const big = src.replace("stxw [%r10-4], %r6", "stw [%r10-4], -1");
+    const r = both({ progs: [{ name: "p", asm: big }], maps: [arr] });
+    expect(r.r).toEqual([600n]);
+  });
+});

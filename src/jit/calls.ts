@@ -9,6 +9,7 @@ import { CORE_SLOW_HI, ENTRY_BY_ID, Imp, MAX_FAST_ID, RaiseKind, Scratch } from 
 import { loadBudget, loadRegs, storeBudget, storeRegs, type FnCtx, type TailMap } from "./ctx.js";
 import { Op, VOID } from "./wasm.js";
 
+const BPF_FUNC_map_lookup_elem = 1;
 const BPF_FUNC_tail_call = 12;
 const BPF_FUNC_loop = 181;
 /** `BPF_MAX_LOOPS`: the most iterations `bpf_loop` runs. */
@@ -180,6 +181,19 @@ export function lowerCall(c: FnCtx, pc: number): void {
     if (callee !== undefined && c.maxFrames <= MAX_INLINE_LOOP_FRAMES) {
       return lowerLoop(c, pc, callee);
     }
+  }
+  const arr = builtin && imm === BPF_FUNC_map_lookup_elem ? c.arrayLookup(pc) : undefined;
+  if (arr !== undefined) {
+    // as Linux's array_map_gen_lookup: the value's address, or NULL past the last entry
+    o.get(c.FPLO)
+      .mem(Op.i32_load, arr.keyOff + 512)
+      .tee(c.TI)
+      .i32(arr.maxEntries);
+    o.op(Op.i32_lt_u).u8(Op.if).u8(VOID);
+    o.get(c.TI).op(Op.i64_extend_i32_u).i64(arr.stride).op(Op.i64_mul).i64(arr.valueBase);
+    o.op(Op.i64_add).set(c.R[0]);
+    o.u8(Op.else).i64(0).set(c.R[0]).u8(Op.end);
+    return;
   }
   const core = builtin ? CORE_HELPERS.get(imm) : undefined;
   if (core !== undefined) {

@@ -10,13 +10,21 @@ import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
 import { JUMP_KIND, Term, buildCfg, type Cfg } from "./cfg.js";
 import { BudgetPlan, observable, type Checkpoint } from "./budget.js";
-import { emitCharge, loadBudget, type FnCtx, type TailMap } from "./ctx.js";
+import {
+  emitCharge,
+  loadBudget,
+  type ArrayLookup,
+  type ArrayTarget,
+  type FnCtx,
+  type TailMap,
+} from "./ctx.js";
 import { isCall, isSupported, lowerCond, lowerInsn } from "./lower.js";
 import {
   CHECK_PARAMS,
   CHECK_RESULTS,
   checkFunction,
   emitCacheSync,
+  inFrame,
   type Cache,
   type WalkLocals,
 } from "./memcheck.js";
@@ -53,6 +61,8 @@ export interface CompileOptions {
    * `index`: the slot a tail call uses, when constant (for {@link TailMap.holdsSelf}).
    */
   progArray?: (handle: number, index?: number) => TailMap | undefined;
+  /** The array map (not per-CPU) a map handle names, for lookups made in line. */
+  arrayMap?: (handle: number) => ArrayTarget | undefined;
 }
 
 /** A compiled program: the module's bytes and the eBPF pc each export `f<i>` starts at. */
@@ -162,11 +172,23 @@ function lastWrite(p: DecodedProgram, blockStart: number, pc: number, reg: numbe
   return last;
 }
 
-/** The map handle r2 holds at the call at `pc` when the block loads it as a constant. */
-function r2MapAt(p: DecodedProgram, blockStart: number, pc: number): number | undefined {
-  const last = lastWrite(p, blockStart, pc, 2);
+/** The map handle `reg` holds at the call at `pc` when the block loads it as a constant. */
+function mapAt(p: DecodedProgram, blockStart: number, pc: number, reg: number): number | undefined {
+  const last = lastWrite(p, blockStart, pc, reg);
   if (last < 0 || p.code[last] !== OP_LDDW || p.imm[last + 1] !== 0) return undefined;
   return p.imm[last];
+}
+
+/**
+ * The offset from r10 that `reg` holds at the call at `pc` when the block sets it as
+ * `reg = r10; reg += off`.
+ */
+function frameOffsetAt(p: DecodedProgram, blockStart: number, pc: number, reg: number) {
+  const add = lastWrite(p, blockStart, pc, reg);
+  if (add < 0 || p.code[add] !== 0x07) return undefined;
+  const mov = lastWrite(p, blockStart, add, reg);
+  if (mov < 0 || p.code[mov] !== 0xbf || p.src[mov] !== 10) return undefined;
+  return p.imm[add];
 }
 
 /** The u32 index r3 holds at the call at `pc` when the block sets it to a constant. */
@@ -224,6 +246,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private gEpoch = -1;
   private readonly stackTop: number;
   private readonly progArray: CompileOptions["progArray"];
+  private readonly arrayMap: CompileOptions["arrayMap"];
   private blockStart = 0;
   private block = 0;
   /** Constructs the structuring pass opened around the current block's body. */
@@ -257,6 +280,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.builtinHelpers = opts.builtinHelpers ?? new Set();
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
+    this.arrayMap = opts.arrayMap;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
     // allocate the caches of every checked access and group up front, so resets cover them all
     this.groupOf = planAccessGroups(p, cfg, (code) => isSupported(code) && !isCall(code));
@@ -342,8 +366,16 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return this.funcOf.get(t);
   }
 
+  arrayLookup(pc: number): ArrayLookup | undefined {
+    const handle = mapAt(this.p, this.blockStart, pc, 1);
+    const map = handle === undefined ? undefined : this.arrayMap?.(handle);
+    const keyOff = frameOffsetAt(this.p, this.blockStart, pc, 2);
+    if (map === undefined || keyOff === undefined || !inFrame(keyOff, 4)) return undefined;
+    return { ...map, keyOff };
+  }
+
   tailMap(pc: number): TailMap | undefined {
-    const handle = r2MapAt(this.p, this.blockStart, pc);
+    const handle = mapAt(this.p, this.blockStart, pc, 2);
     return handle === undefined ? undefined : this.progArray?.(handle);
   }
 
@@ -356,7 +388,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
         if (p.code[pc] !== 0x85 || p.src[pc] !== 0 || p.imm[pc] !== BPF_FUNC_tail_call) continue;
-        const handle = r2MapAt(p, cfg.start[b], pc);
+        const handle = mapAt(p, cfg.start[b], pc, 2);
         if (handle === undefined) continue;
         const index = r3IndexAt(p, cfg.start[b], pc);
         if (this.progArray?.(handle, index)?.holdsSelf) return true;

@@ -22,6 +22,20 @@ export interface TailMap {
   readonly holdsSelf: boolean;
 }
 
+/** An array map (not per-CPU) whose lookups compiled code makes in line. */
+export interface ArrayTarget {
+  readonly maxEntries: number;
+  /** Address of entry 0's value. */
+  readonly valueBase: number;
+  /** Bytes from one value to the next. */
+  readonly stride: number;
+}
+
+/** A lookup in an {@link ArrayTarget} with its key in the current frame, at r10 + `keyOff`. */
+export interface ArrayLookup extends ArrayTarget {
+  readonly keyOff: number;
+}
+
 /** What lowering needs of the function being compiled. */
 export interface FnCtx {
   readonly out: Bytes;
@@ -80,6 +94,11 @@ export interface FnCtx {
    * a constant (`lddw r2, func`) and it is compiled in this module.
    */
   loopCallback(pc: number): number | undefined;
+  /**
+   * The array map r1 holds at the `bpf_map_lookup_elem` call at `pc`, when the block loads it
+   * as a constant and sets r2 to a key inside the current frame.
+   */
+  arrayLookup(pc: number): ArrayLookup | undefined;
   /** The prog_array r2 holds at the tail call at `pc`, when the block loads it as a constant. */
   tailMap(pc: number): TailMap | undefined;
 }

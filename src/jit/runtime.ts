@@ -27,6 +27,7 @@ import {
 import { funcAt, progId, type ExecProgram } from "../runtime/program.js";
 import { tailCall } from "../runtime/tail-call.js";
 import { hex64 } from "../runtime/trace.js";
+import { ArrayMap } from "../maps/array.js";
 import { ProgArrayMap } from "../maps/prog-array.js";
 import { MapCore } from "../maps/core/index.js";
 import { HELPERS } from "../helpers/index.js";
@@ -285,6 +286,11 @@ export class JitRuntime extends EngineEnv {
       funcStarts: prog.funcs.map((f) => f.start),
       extraEntries: extra,
       progArray: (handle, index) => this.progArray(handle, prog, index),
+      arrayMap: (handle) => {
+        const map = this.machine.mapByHandle(handle);
+        if (!(map instanceof ArrayMap) || map.percpu) return undefined;
+        return { maxEntries: map.def.maxEntries, valueBase: map.base, stride: map.stride };
+      },
       builtinHelpers: this.builtinHelpers(),
     });
     return { bytes, entries, imports: { e: this.imports(prog, traced, checkpoints) } };
