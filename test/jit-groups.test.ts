@@ -44,6 +44,15 @@ describe("jit: access groups (planning)", () => {
   });
 });
 
+/** r0 = the value of key 0 of map 0; to `out` if none. */
+const LOOKUP_KEY0 = `
+  stw [%r10-4], 0
+  lddw %r1, 0x7ead0000
+  mov %r2, %r10
+  add %r2, -4
+  call 1
+  jeq %r0, 0, out`;
+
 describe("jit: access groups (runs match the interpreter)", () => {
   const mem = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 
@@ -65,13 +74,7 @@ describe("jit: access groups (runs match the interpreter)", () => {
 
   it("a load then a store in a read-only region faults at the store", () => {
     const ro: MapDefinition = { name: "ro", type: 2, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0x80 }; // prettier-ignore
-    const src = `
-      stw [%r10-4], 0
-      lddw %r1, 0x7ead0000
-      mov %r2, %r10
-      add %r2, -4
-      call 1
-      jeq %r0, 0, out
+    const src = `${LOOKUP_KEY0}
       ldxb %r3, [%r0]
       add %r3, 1
       stxb [%r0], %r3
@@ -84,13 +87,7 @@ describe("jit: access groups (runs match the interpreter)", () => {
   it("a span across two array elements falls back to each member's check", () => {
     // each element is accessible on its own; the 16-byte span crosses from one into the next
     const arr: MapDefinition = { name: "arr", type: 2, keySize: 4, valueSize: 8, maxEntries: 2, flags: 0 }; // prettier-ignore
-    const src = `
-      stw [%r10-4], 0
-      lddw %r1, 0x7ead0000
-      mov %r2, %r10
-      add %r2, -4
-      call 1
-      jeq %r0, 0, out
+    const src = `${LOOKUP_KEY0}
       mov %r6, 0
     loop:
       ldxdw %r3, [%r0]

@@ -32,21 +32,10 @@ export function rareAlu(w: number, imm: number, regs: Int32Array): boolean {
       regs[d] = O[0];
       regs[d + 1] = O[1];
       break;
-    case 0xd7: {
-      // bswap16/32/64 (cpu v4), unconditional
-      if (imm === 16) {
-        regs[d] = I.bswap16(regs[d]);
-        regs[d + 1] = 0;
-      } else if (imm === 32) {
-        regs[d] = I.bswap32(regs[d]);
-        regs[d + 1] = 0;
-      } else {
-        const lo = regs[d];
-        regs[d] = I.bswap32(regs[d + 1]);
-        regs[d + 1] = I.bswap32(lo);
-      }
+    case 0xd7: // bswap16/32/64 (cpu v4), unconditional
+    case 0xdc: // be16/32/64: a byte swap on a little-endian machine
+      bswap(regs, d, imm);
       break;
-    }
     case 0x3f: {
       const s2 = (w >> 11) & 0x1e;
       if (w >> 16 === 1) I.sdiv64(regs[d], regs[d + 1], regs[s2], regs[s2 + 1]);
@@ -93,22 +82,23 @@ export function rareAlu(w: number, imm: number, regs: Int32Array): boolean {
       if (imm !== 64) regs[d + 1] = 0;
       break;
     }
-    case 0xdc: {
-      if (imm === 16) {
-        regs[d] = I.bswap16(regs[d]);
-        regs[d + 1] = 0;
-      } else if (imm === 32) {
-        regs[d] = I.bswap32(regs[d]);
-        regs[d + 1] = 0;
-      } else {
-        const lo = regs[d];
-        regs[d] = I.bswap32(regs[d + 1]);
-        regs[d + 1] = I.bswap32(lo);
-      }
-      break;
-    }
     default:
       return false;
   }
   return true;
+}
+
+/** Swaps the bytes of the low `width` bits of the register at `d` (16, 32 or 64). */
+function bswap(regs: Int32Array, d: number, width: number): void {
+  if (width === 16) {
+    regs[d] = I.bswap16(regs[d]);
+    regs[d + 1] = 0;
+  } else if (width === 32) {
+    regs[d] = I.bswap32(regs[d]);
+    regs[d + 1] = 0;
+  } else {
+    const lo = regs[d];
+    regs[d] = I.bswap32(regs[d + 1]);
+    regs[d + 1] = I.bswap32(lo);
+  }
 }
