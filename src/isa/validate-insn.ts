@@ -269,6 +269,11 @@ function checkAtomic(p: DecodedProgram, pc: number, o: ValidateOptions): InsnPro
   return dstReg(p, pc, false) ?? srcReg(p, pc, writesSrc);
 }
 
+/** The registers of an ALU instruction: dst (written), and src when `x`. */
+function aluRegs(p: DecodedProgram, pc: number, x: boolean): InsnProblem | undefined {
+  return dstReg(p, pc, true) ?? (x ? srcReg(p, pc) : undefined);
+}
+
 function checkAlu(p: DecodedProgram, pc: number, o: ValidateOptions): InsnProblem | undefined {
   const code = p.code[pc];
   const off = p.off[pc];
@@ -277,9 +282,8 @@ function checkAlu(p: DecodedProgram, pc: number, o: ValidateOptions): InsnProble
   const x = (code & BPF_X) !== 0;
   const is64 = (code & 0x07) === BPF_ALU64;
   if (op > BPF_END) return unknown(p, pc);
-  const regs = (): InsnProblem | undefined =>
-    dstReg(p, pc, true) ?? (x ? srcReg(p, pc) : undefined);
-  if (op === BPF_NEG) return x ? unknown(p, pc) : (unused(p, pc, SRC | OFF | IMM) ?? regs());
+  if (op === BPF_NEG)
+    return x ? unknown(p, pc) : (unused(p, pc, SRC | OFF | IMM) ?? aluRegs(p, pc, x));
   if (op === BPF_END) {
     if (is64 && x) return unknown(p, pc);
     const v = (is64 ? needCpu(p, pc, o, 4, "bswap") : undefined) ?? unused(p, pc, SRC | OFF);
@@ -287,7 +291,7 @@ function checkAlu(p: DecodedProgram, pc: number, o: ValidateOptions): InsnProble
     if (imm !== 16 && imm !== 32 && imm !== 64) {
       return bad(p, pc, "imm", imm, "takes a width of 16, 32 or 64");
     }
-    return regs();
+    return aluRegs(p, pc, x);
   }
   if (op === BPF_MOV && x && is64 && off === 1 && (imm === 1 || imm === 0x10000)) {
     return unsupported(p, pc, "addr_space_cast (arena)");
@@ -295,7 +299,7 @@ function checkAlu(p: DecodedProgram, pc: number, o: ValidateOptions): InsnProble
   const u = unused(p, pc, x ? IMM : SRC);
   if (u) return u;
   if (op === BPF_MOV) {
-    if (!x) return unused(p, pc, OFF) ?? regs();
+    if (!x) return unused(p, pc, OFF) ?? aluRegs(p, pc, x);
     if (off !== 0) {
       const widths = is64 ? [8, 16, 32] : [8, 16];
       if (!widths.includes(off)) {
@@ -304,7 +308,7 @@ function checkAlu(p: DecodedProgram, pc: number, o: ValidateOptions): InsnProble
       const v = needCpu(p, pc, o, 4, "movsx");
       if (v) return v;
     }
-    return regs();
+    return aluRegs(p, pc, x);
   }
   if (off !== 0) {
     const signedOk = op === BPF_DIV || op === BPF_MOD;
@@ -321,7 +325,7 @@ function checkAlu(p: DecodedProgram, pc: number, o: ValidateOptions): InsnProble
       return { code: "BAD_SHIFT", message: `invalid shift ${imm}: ${quote(p, pc)}` };
     }
   }
-  return regs();
+  return aluRegs(p, pc, x);
 }
 
 function checkJmp(p: DecodedProgram, pc: number, o: ValidateOptions): InsnProblem | undefined {
