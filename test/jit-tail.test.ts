@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { JitEngine } from "../src/jit/index.js";
 import type { ProgArrayMap } from "../src/maps/prog-array.js";
 import type { ExecProgram } from "../src/runtime/program.js";
 import { ENGINES, PROG_ARRAY, both, world } from "./jit-harness.js";
@@ -208,5 +209,33 @@ describe("jit: tail calls", () => {
       ja l`;
     const r = both({ progs: [{ name: "p", asm: src }], maps: [PROG_ARRAY], slots: [[0, 0, 0]], insnLimit: 5000 }); // prettier-ignore
     expect(r.r[0]).toMatch(/instruction budget of 5000 exhausted/);
+  });
+});
+
+describe("jit: preparing a program before its first run", () => {
+  const compiled = (p: ExecProgram, traced: boolean) => {
+    const cache = p.engineData.get("jit") as { plain?: unknown; traced?: unknown } | undefined;
+    return (traced ? cache?.traced : cache?.plain) !== undefined;
+  };
+
+  it("compiles the program and those its prog_arrays hold, transitively", () => {
+    const spec = {
+      progs: [
+        { name: "a", asm: "lddw %r2, 0x7ead0000\nmov %r3, 0\ncall 12\nmov %r0, 1\nexit" },
+        { name: "b", asm: "lddw %r2, 0x7ead0001\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit" },
+        { name: "c", asm: "mov %r0, 3\nexit" },
+        { name: "unreached", asm: "mov %r0, 4\nexit" },
+      ],
+      maps: [PROG_ARRAY, PROG_ARRAY],
+      slots: [[0, 0, 1], [1, 0, 2]] as [number, number, number][], // prettier-ignore
+    };
+    const w = world("jit", spec);
+    const engine = new JitEngine(w.m);
+    engine.prepare(w.progs[0], false);
+    expect(w.progs.map((p) => compiled(p, false))).toEqual([true, true, true, false]);
+    expect(compiled(w.progs[0], true)).toBe(false);
+    engine.prepare(w.progs[0], true);
+    expect(compiled(w.progs[2], true)).toBe(true);
+    expect(w.run()).toBe(3n);
   });
 });

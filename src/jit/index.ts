@@ -58,9 +58,12 @@ export class JitEngine implements Engine {
     return this.rt.runMany(prog, r1lo, r1hi, n);
   }
 
-  /** Compiles `prog` now (otherwise its first run does); `traced`: the form traced runs use. */
+  /**
+   * Compiles `prog` now (otherwise its first run does), and the programs its prog_arrays hold,
+   * and theirs; `traced`: the form traced runs use.
+   */
   prepare(prog: ExecProgram, traced = false): void {
-    this.rt.funcIndex(prog, 0, traced);
+    this.rt.prepare(prog, traced);
   }
 
   /**

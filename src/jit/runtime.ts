@@ -6,7 +6,7 @@
  * functions with i32 arguments only.
  */
 import { TsbpfError, type RuntimeFault } from "../errors.js";
-import { MAX_BPF_STACK } from "../isa/opcodes.js";
+import { MAX_BPF_STACK, OP_LDDW } from "../isa/opcodes.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { EngineEnv } from "../runtime/engine-env.js";
 import { memoryFault } from "../runtime/fault.js";
@@ -84,6 +84,9 @@ export class JitRuntime extends EngineEnv {
   private readonly repeat: Repeat;
   private readonly shadow: { prog: ExecProgram; pc: number; depth: number }[] = [];
   private lastProg: ExecProgram | null = null;
+  /** Programs {@link prepare} has seen, untraced and traced. */
+  private readonly prepared = new WeakSet<ExecProgram>();
+  private readonly preparedTraced = new WeakSet<ExecProgram>();
   private lastEntry = 0;
 
   /** The runtime of machine `m` (created on first use). */
@@ -268,6 +271,27 @@ export class JitRuntime extends EngineEnv {
    * Compiles and instantiates `prog` asynchronously (`WebAssembly.instantiate`): what browsers
    * require on their main thread for modules over 4 KiB. Runs then find it compiled.
    */
+  /**
+   * Compiles `prog` and, once per program, the programs held by the prog_arrays it names and
+   * theirs (a slot filled later compiles at its first tail call).
+   */
+  prepare(prog: ExecProgram, traced: boolean): void {
+    const done = traced ? this.preparedTraced : this.prepared;
+    if (done.has(prog)) return;
+    done.add(prog);
+    this.funcIndex(prog, 0, traced);
+    const p = prog.insns;
+    for (let pc = 0; pc < p.length; pc++) {
+      if (p.code[pc] !== OP_LDDW) continue;
+      const map = p.imm[pc + 1] === 0 ? this.machine.mapByHandle(p.imm[pc] >>> 0) : undefined;
+      pc++;
+      if (!(map instanceof ProgArrayMap)) continue;
+      for (const target of (map as ProgArrayMap<ExecProgram>).programs()) {
+        this.prepare(target, traced);
+      }
+    }
+  }
+
   async prepareAsync(prog: ExecProgram, traced = false): Promise<void> {
     const cache = this.cacheOf(prog);
     if ((traced ? cache.traced : cache.plain)?.index.has(0)) return;

@@ -60,6 +60,11 @@ export class ProgArrayMap<T = unknown> extends BaseMap {
     this.mem.dv.setUint32(this.table.base + index * 4, id, true);
   }
 
+  /** The programs in the slots (a program in two slots comes twice). */
+  programs(): IterableIterator<T> {
+    return this.slots.values();
+  }
+
   /** The program in slot `index` (the low 32 bits of the index count), or undefined. */
   getSlot(index: number | bigint): T | undefined {
     const i = typeof index === "bigint" ? Number(BigInt.asUintN(32, index)) : index >>> 0;

@@ -26,6 +26,12 @@ export interface Engine {
    * [runs, low, high]. Engines without it run once per call of {@link runRepeated}.
    */
   runMany?(prog: ExecProgram, r1lo: number, r1hi: number, n: number): [number, number, number];
+  /**
+   * Optional: does ahead what the first run of `prog` would otherwise do (the JIT compiles it
+   * and the programs its prog_arrays hold), so that a run's duration leaves it out.
+   * `traced`: for traced runs.
+   */
+  prepare?(prog: ExecProgram, traced: boolean): void;
 }
 
 /**

@@ -65,6 +65,7 @@ export class Program {
     const ctx = contextModel(this.exec.progType).prepare(m, { data, ctx: opts.ctx });
     const engine = this.collection.engine;
     m.trace = opts.trace ?? null;
+    engine.prepare?.(this.exec, m.trace !== null); // compiling is not part of the duration
     let lo = 0;
     let hi = 0;
     const t0 = now();

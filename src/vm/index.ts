@@ -16,6 +16,10 @@ export class InterpreterEngine implements Engine {
     this.vm.runProgram(prog, r1lo, r1hi, r2lo, r2hi);
     return [this.vm.regs[0], this.vm.regs[1]];
   }
+  /** Decodes `prog` ahead of its first run. */
+  prepare(prog: ExecProgram): void {
+    this.vm.prepare(prog);
+  }
 }
 
 engineFactories.set("interp", (m) => new InterpreterEngine(m));

@@ -122,6 +122,11 @@ export class Interpreter extends EngineEnv implements HotEnv {
     throw this.fault(this.pc, addr, hi, size, write, what);
   }
 
+  /** Decodes `prog` now (otherwise its first run does). */
+  prepare(prog: ExecProgram): void {
+    this.decoded(prog);
+  }
+
   /** The program's {@link Decoded} form; its caches emptied if memory changed since. */
   private decoded(p: ExecProgram): Decoded {
     const epoch = this.machine.mem.epoch;
