@@ -29,7 +29,11 @@ export interface RunResult {
   data: Uint8Array;
   /** The context after the last run (ctx_out), when the program type has one. */
   ctx: Uint8Array | undefined;
-  /** Mean wall time per run, in nanoseconds. */
+  /**
+   * Mean wall time per run, in nanoseconds, as the kernel's `duration`: compiling the program
+   * and the programs its prog_arrays hold happens before the clock starts, building the
+   * context and copying the packet out after it stops.
+   */
   durationNs: number;
 }
 
