@@ -30,9 +30,9 @@ export interface RunResult {
   /** The context after the last run (ctx_out), when the program type has one. */
   ctx: Uint8Array | undefined;
   /**
-   * Mean wall time per run, in nanoseconds, as the kernel's `duration`: compiling the program
-   * and the programs its prog_arrays hold happens before the clock starts, building the
-   * context and copying the packet out after it stops.
+   * Mean wall time per run, in nanoseconds, as the kernel's `duration`: building the context
+   * and compiling the program (and the programs its prog_arrays hold) happen before the clock
+   * starts, copying the packet and context out after it stops.
    */
   durationNs: number;
 }
