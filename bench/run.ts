@@ -221,6 +221,13 @@ const tasks: (() => void)[] = [
   () => programRun("flow counter, hash map (flowcount.bpf.o)", "flowcount.bpf.o", undefined, pkt),
   () =>
     programRun("34-program tail-call chain (tailchain.bpf.o)", "tailchain.bpf.o", undefined, pkt),
+  () =>
+    programRun(
+      "34 tail calls between two programs (pingpong.bpf.o)",
+      "pingpong.bpf.o",
+      "ping",
+      pkt,
+    ),
   () => programRun("256 hash lookups+updates (maprates.bpf.o)", "maprates.bpf.o", "hash_ops", pkt),
   () =>
     programRun("256 array lookups+updates (maprates.bpf.o)", "maprates.bpf.o", "array_ops", pkt),
