@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { JitEngine } from "../src/jit/index.js";
 import type { ProgArrayMap } from "../src/maps/prog-array.js";
 import type { ExecProgram } from "../src/runtime/program.js";
@@ -237,5 +237,32 @@ describe("jit: preparing a program before its first run", () => {
     engine.prepare(w.progs[0], true);
     expect(compiled(w.progs[2], true)).toBe(true);
     expect(w.run()).toBe(3n);
+  });
+
+  it("leaves a target that does not compile now to its first tail call", () => {
+    const spec = {
+      progs: [
+        { name: "a", asm: "lddw %r2, 0x7ead0000\nmov %r3, 0\ncall 12\nmov %r0, 1\nexit" },
+        { name: "b", asm: "mov %r0, 2\nexit" },
+      ],
+      maps: [PROG_ARRAY],
+      slots: [[0, 0, 1]] as [number, number, number][],
+    };
+    const w = world("jit", spec);
+    const engine = new JitEngine(w.m);
+    // as a browser's main thread refusing the second module: the target's
+    const Module = WebAssembly.Module;
+    let made = 0;
+    const spy = vi.spyOn(WebAssembly, "Module").mockImplementation((bytes) => {
+      if (++made > 1) throw new RangeError("refused");
+      return new Module(bytes);
+    });
+    try {
+      engine.prepare(w.progs[0], false);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(w.progs.map((p) => compiled(p, false))).toEqual([true, false]);
+    expect(w.run()).toBe(2n); // compiled at the tail call
   });
 });

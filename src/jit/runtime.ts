@@ -273,13 +273,15 @@ export class JitRuntime extends EngineEnv {
    */
   /**
    * Compiles `prog` and, once per program, the programs held by the prog_arrays it names and
-   * theirs (a slot filled later compiles at its first tail call).
+   * theirs. A target that does not compile here (a browser's main thread refuses synchronous
+   * compiles of modules over 4 KiB), or a slot filled later, compiles at its first tail call,
+   * which reports any error.
    */
   prepare(prog: ExecProgram, traced: boolean): void {
     const done = traced ? this.preparedTraced : this.prepared;
     if (done.has(prog)) return;
-    done.add(prog);
     this.funcIndex(prog, 0, traced);
+    done.add(prog);
     const p = prog.insns;
     for (let pc = 0; pc < p.length; pc++) {
       if (p.code[pc] !== OP_LDDW) continue;
@@ -287,7 +289,11 @@ export class JitRuntime extends EngineEnv {
       pc++;
       if (!(map instanceof ProgArrayMap)) continue;
       for (const target of (map as ProgArrayMap<ExecProgram>).programs()) {
-        this.prepare(target, traced);
+        try {
+          this.prepare(target, traced);
+        } catch {
+          // left to its first tail call
+        }
       }
     }
   }
