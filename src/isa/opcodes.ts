@@ -94,6 +94,14 @@ export const MAX_BPF_REG = 11;
 
 /** Stack bytes per frame. */
 export const MAX_BPF_STACK = 512;
+
+/**
+ * Whether an access through r10 at `off` of `size` bytes stays inside the current frame (both
+ * engines access those without a check at run time).
+ */
+export function inFrame(off: number, size: number): boolean {
+  return off >= -MAX_BPF_STACK && off + size <= 0;
+}
 /** The verifier's cap on one program's call chain. */
 export const MAX_CALL_FRAMES = 8;
 /** Successful tail calls per run of the entry program. */

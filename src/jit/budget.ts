@@ -17,9 +17,8 @@
  * had a single predecessor), so the error names the pc at which the interpreter stops.
  */
 import type { DecodedProgram } from "../isa/decode.js";
-import { OP_LDDW } from "../isa/opcodes.js";
+import { OP_LDDW, inFrame } from "../isa/opcodes.js";
 import type { Cfg } from "./cfg.js";
-import { inFrame } from "./memcheck.js";
 
 /** A block whose count was carried: blocks run in order, linked from the last. */
 export interface ChainNode {

@@ -4,7 +4,7 @@
  * `abi.ts` for the contract with the runtime.
  */
 import type { DecodedProgram } from "../isa/decode.js";
-import { OP_LDDW } from "../isa/opcodes.js";
+import { OP_LDDW, inFrame } from "../isa/opcodes.js";
 import { MAX_RUN_FRAMES } from "../limits.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
@@ -24,7 +24,6 @@ import {
   CHECK_RESULTS,
   checkFunction,
   emitCacheSync,
-  inFrame,
   type Cache,
   type WalkLocals,
 } from "./memcheck.js";

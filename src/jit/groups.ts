@@ -13,9 +13,8 @@
  * until its last member.
  */
 import type { DecodedProgram } from "../isa/decode.js";
-import { OP_LDDW } from "../isa/opcodes.js";
+import { OP_LDDW, inFrame } from "../isa/opcodes.js";
 import type { Cfg } from "./cfg.js";
-import { inFrame } from "./memcheck.js";
 
 const SIZE_OF = [4, 2, 1, 8]; // by (code & 0x18) >> 3
 

@@ -5,11 +5,12 @@
  * zero and INT_MIN / -1 follow the eBPF rules instead of trapping. Calls and exits are in
  * `calls.ts`.
  */
+import { inFrame } from "../isa/opcodes.js";
 import { Imp, RaiseKind } from "./abi.js";
 import { lowerCall, lowerExit } from "./calls.js";
 import type { FnCtx } from "./ctx.js";
 import type { Access, AccessGroup } from "./groups.js";
-import { emitAccessCheck, inFrame } from "./memcheck.js";
+import { emitAccessCheck } from "./memcheck.js";
 import { I64, Op, VOID } from "./wasm.js";
 
 const SIZE_OF = [4, 2, 1, 8]; // by (code & 0x18) >> 3

@@ -20,7 +20,6 @@ import {
   SEG_VALUE_SIZE,
   SegmentFlags,
 } from "../memory/layout.js";
-import { MAX_BPF_STACK } from "../isa/opcodes.js";
 import { Imp } from "./abi.js";
 import { Bytes, I32, I64, Op, VOID, type FuncDef } from "./wasm.js";
 
@@ -293,9 +292,4 @@ export function emitCacheSync(
     if (!onEntry) o.i64(0).set(c.lo).i64(0).set(c.lim);
   }
   o.u8(Op.end);
-}
-
-/** Whether an access through r10 at `off` of `size` bytes stays inside the current frame. */
-export function inFrame(off: number, size: number): boolean {
-  return off >= -MAX_BPF_STACK && off + size <= 0;
 }

@@ -2,7 +2,7 @@
  * The interpreter's form of a program: the loader's decoded instructions packed into one
  * Int32Array, with a bounds cache for each memory instruction.
  */
-import { MAX_BPF_STACK } from "../isa/opcodes.js";
+import { MAX_BPF_STACK, inFrame } from "../isa/opcodes.js";
 import type { ExecProgram } from "../runtime/program.js";
 
 /** The size of a stack frame. */
@@ -40,7 +40,7 @@ export function decode(p: ExecProgram, epoch: number): Decoded {
     const base = cls === 0x01 ? d.src[k] : d.dst[k];
     if ((op & 0xe0) === 0x60 && cls >= 0x01 && cls <= 0x03 && base === 10) {
       const size = (SIZES >>> (op & 0x18)) & 0xff;
-      if (d.off[k] >= -FRAME && d.off[k] + size <= 0) op = (op & ~0xe0) | FRAME_MODE;
+      if (inFrame(d.off[k], size)) op = (op & ~0xe0) | FRAME_MODE;
     }
     code[4 * k] = op | (d.dst[k] << 8) | (d.src[k] << 12) | (d.off[k] << 16);
     code[4 * k + 1] = d.imm[k];
