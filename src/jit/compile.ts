@@ -28,6 +28,7 @@ import {
   type WalkLocals,
 } from "./memcheck.js";
 import { checkedAccess, planAccessGroups, writesReg, type AccessGroup } from "./groups.js";
+import { planRanges, type RangePlan } from "./ranges.js";
 import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
 import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
 
@@ -253,6 +254,9 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly hasSelfLoop: boolean;
   private readonly walkLocals: WalkLocals;
   private readonly plan: BudgetPlan;
+  private readonly ranges: RangePlan;
+  /** Locals of the guards, by the pc of their load. */
+  private readonly guardLocals = new Map<number, { read?: number; write?: number }>();
 
   constructor(
     readonly p: DecodedProgram,
@@ -281,16 +285,48 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.progArray = opts.progArray;
     this.arrayMap = opts.arrayMap;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
+    this.ranges = planRanges(p, cfg);
+    for (const [pc, g] of this.ranges.guards) {
+      const locals: { read?: number; write?: number } = {};
+      if (g.read) locals.read = this.local(I64);
+      if (g.write) locals.write = this.local(I64);
+      this.guardLocals.set(pc, locals);
+    }
     // allocate the caches of every checked access and group up front, so resets cover them all
-    this.groupOf = planAccessGroups(p, cfg, (code) => isSupported(code) && !isCall(code));
+    const proven = this.ranges.proven;
+    this.groupOf = planAccessGroups(
+      p,
+      cfg,
+      (code) => isSupported(code) && !isCall(code),
+      (pc) => proven.has(pc),
+    );
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
         const a = checkedAccess(p, pc);
-        if (a !== undefined && !this.groupOf.has(pc)) this.cache(a.reg, a.write, a.size);
+        if (a !== undefined && !this.groupOf.has(pc) && !proven.has(pc)) {
+          this.cache(a.reg, a.write, a.size);
+        }
       }
     }
     for (const g of this.groupOf.values()) this.cache(g.reg, g.write, g.span);
     this.sealed = true;
+  }
+
+  /** A new local of `type`. */
+  private local(type: number): number {
+    this.locals.push(type);
+    return 7 + this.locals.length - 1; // params come first
+  }
+
+  provenBound(pc: number): number | undefined {
+    const a = this.inStepping ? undefined : this.ranges.proven.get(pc);
+    if (a === undefined) return undefined;
+    const g = this.guardLocals.get(a.anchor);
+    return a.write ? g?.write : g?.read;
+  }
+
+  guardAt(pc: number): { read?: number; write?: number } | undefined {
+    return this.guardLocals.get(pc);
   }
 
   stepping(): boolean {
@@ -348,6 +384,9 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     o.i64(this.stackTop, 0).get(L.FPLO).op(Op.i64_extend_i32_u).tee(L.STACKLO);
     o.op(Op.i64_sub).set(L.SPAN);
     loadBudget(this);
+    for (const g of this.guardLocals.values()) {
+      for (const l of [g.read, g.write]) if (l !== undefined) o.i64(-1, 0x7fffffff).set(l);
+    }
     const epoch = this.scratch + Scratch.EPOCH;
     emitCacheSync(this.out, [...this.caches.values()], epoch, this.gEpoch, true);
     if (this.hasSelfLoop) o.u8(Op.loop).u8(VOID);

@@ -72,6 +72,13 @@ export interface FnCtx {
   cache(reg: number, write: boolean, size: number): Cache;
   /** The access group the checked access at `pc` belongs to, if any (see groups.ts). */
   accessGroup(pc: number): AccessGroup | undefined;
+  /**
+   * The i64 local holding the lower bound that the access at `pc` is tested against when a
+   * range proof covers it (see ranges.ts), else undefined (and always in stepping code).
+   */
+  provenBound(pc: number): number | undefined;
+  /** The i64 locals the guard after the load at `pc` fills (see ranges.ts), if it has one. */
+  guardAt(pc: number): { read?: number; write?: number } | undefined;
   /** Whether instructions are being lowered as stepping code (checks walk the tables). */
   stepping(): boolean;
   /** Every cache of register `reg`. */

@@ -71,12 +71,14 @@ export function writesReg(p: DecodedProgram, pc: number, r: number): boolean {
 
 /**
  * The access groups of `cfg`'s blocks, by the pc of each member. `plain(code)`: whether the
- * opcode is lowered in line without calling out (not a call, supported).
+ * opcode is lowered in line without calling out (not a call, supported); `apart(pc)`: an
+ * access checked its own way (a range proof), in no group and ending any group before it.
  */
 export function planAccessGroups(
   p: DecodedProgram,
   cfg: Cfg,
   plain: (code: number) => boolean,
+  apart: (pc: number) => boolean = () => false,
 ): Map<number, AccessGroup> {
   const out = new Map<number, AccessGroup>();
   const close = (g: Access[]) => {
@@ -94,7 +96,7 @@ export function planAccessGroups(
     let cur: Access[] = [];
     let open = false;
     for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
-      if (!plain(p.code[pc])) {
+      if (!plain(p.code[pc]) || apart(pc)) {
         close(cur);
         cur = [];
         open = false;

@@ -10,7 +10,7 @@ import { Imp, RaiseKind } from "./abi.js";
 import { lowerCall, lowerExit } from "./calls.js";
 import type { FnCtx } from "./ctx.js";
 import type { Access, AccessGroup } from "./groups.js";
-import { emitAccessCheck } from "./memcheck.js";
+import { CHECK_WRITABLE, emitAccessCheck } from "./memcheck.js";
 import { I64, Op, VOID } from "./wasm.js";
 
 const SIZE_OF = [4, 2, 1, 8]; // by (code & 0x18) >> 3
@@ -279,7 +279,14 @@ function address(c: FnCtx, pc: number, base: number, off: number, size: number, 
   if (base === 10 && inFrame(off, size)) return { local: c.FPLO, offset: off + 512 };
   const g = c.accessGroup(pc);
   const a = { pc, reg: base, off, size, write };
-  if (g === undefined) check(c, a, c.stepping() ? "walk-only" : "cached");
+  const bound = c.provenBound(pc);
+  if (bound !== undefined) {
+    // a range proof (ranges.ts): in range when not below the guard's bound, else checked in full
+    addressTo(c, base, off, c.TA);
+    o.get(c.TA).get(bound).op(Op.i64_lt_s).u8(Op.if).u8(VOID);
+    check(c, a, "call");
+    o.u8(Op.end);
+  } else if (g === undefined) check(c, a, c.stepping() ? "walk-only" : "cached");
   else {
     if (g.members[0].pc === pc) emitGroupCheck(c, g);
     addressTo(c, base, off, c.TA);
@@ -299,6 +306,22 @@ function emitGroupCheck(c: FnCtx, g: AccessGroup): void {
   o.u8(Op.end);
 }
 
+/**
+ * A range proof's guard (ranges.ts), after the load of `reg`: the start of the accessible
+ * range that holds the byte before the loaded address, for reads and (when it is writable)
+ * for writes; INT64_MAX when there is none.
+ */
+function emitGuard(c: FnCtx, reg: number, g: { read?: number; write?: number }): void {
+  const o = c.out;
+  o.get(c.R[reg]).i64(1).op(Op.i64_sub).i32(1).i32(0).i32(-1).get(c.DEPTH).call(c.check);
+  o.set(c.TI).op(Op.drop).set(c.TB);
+  if (g.read !== undefined) o.get(c.TB).set(g.read);
+  if (g.write !== undefined) {
+    o.get(c.TB).i64(-1, 0x7fffffff).get(c.TI).i32(CHECK_WRITABLE).op(Op.i32_and, Op.select);
+    o.set(g.write);
+  }
+}
+
 /** Sets i64 local `to` to register `base` plus `off`. */
 function addressTo(c: FnCtx, base: number, off: number, to: number): void {
   c.out.get(c.R[base]);
@@ -309,23 +332,25 @@ function addressTo(c: FnCtx, base: number, off: number, to: number): void {
 /**
  * The check of one access (its address left in TA): its cache, else the table walk, which
  * refills the register's caches. `how`: "walk" walks without a cache (an access group's member
- * after its span missed), "walk-only" neither tests nor refills caches (stepping code).
+ * after its span missed), "walk-only" neither tests nor refills caches (stepping code), "call"
+ * neither and calls `$check` even in a loop (a range proof's miss: in loops an inline walk there
+ * costs the fast path more registers than a call does, measured on checksum.bpf.o).
  */
-function check(c: FnCtx, a: Access, how: "cached" | "walk" | "walk-only"): void {
+function check(c: FnCtx, a: Access, how: "cached" | "walk" | "walk-only" | "call"): void {
   addressTo(c, a.reg, a.off, c.TA);
   emitAccessCheck(c.out, {
     addr: c.TA,
     size: a.size,
     write: a.write,
     cache: how === "cached" ? c.cache(a.reg, a.write, a.size) : undefined,
-    group: how === "walk-only" ? [] : c.cacheGroup(a.reg),
+    group: how === "walk-only" || how === "call" ? [] : c.cacheGroup(a.reg),
     tmp: c.TI,
     lo: c.TB,
     hi: c.TC,
     pc: a.pc,
     depth: c.DEPTH,
     check: c.check,
-    inline: c.walk(),
+    inline: how === "call" ? undefined : c.walk(),
   });
 }
 
@@ -389,6 +414,8 @@ export function lowerInsn(c: FnCtx, pc: number): void {
     const a = address(c, pc, p.src[pc], p.off[pc], size, false);
     o.get(a.local).mem((code & 0xe0) === 0x80 ? LOAD_S[sz] : LOAD_U[sz], a.offset);
     o.set(c.R[p.dst[pc]]);
+    const guard = c.guardAt(pc);
+    if (guard !== undefined) emitGuard(c, p.dst[pc], guard);
     return;
   }
   if (cls === 2 || code === 0x63 || code === 0x6b || code === 0x73 || code === 0x7b) {

@@ -34,7 +34,7 @@ export const CHECK_RESULTS = [I64, I64, I32];
 /**
  * The body of `$check(addr, size, write, pc, depth) -> (lo, hi, writable)`: the accessible
  * range that contains the access and whether programs may write it, or a call to the `fault`
- * import.
+ * import; with `pc` -1 (a probe) a miss returns `(INT64_MAX, 0, 0)` instead.
  */
 export function checkFunction(type: number, stackTop: number): FuncDef {
   const A = 0, SIZE = 1, WRITE = 2, PC = 3, DEPTH = 4; // prettier-ignore
@@ -97,7 +97,10 @@ export function checkFunction(type: number, stackTop: number): FuncDef {
   o.get(SLOTSTART).get(VS).op(Op.i32_add, Op.i64_extend_i32_u);
   o.get(FLAGS).i32(SegmentFlags.WRITABLE).op(Op.i32_and, Op.return);
   o.u8(Op.end);
-  // fault
+  // a probe (pc -1, see ranges.ts) reports the miss as (INT64_MAX, 0, 0); an access faults
+  o.get(PC).i32(-1).op(Op.i32_eq).u8(Op.if).u8(VOID);
+  o.i64(-1, 0x7fffffff).i64(0).i32(0).op(Op.return);
+  o.u8(Op.end);
   o.get(PC).get(A).op(Op.i32_wrap_i64).get(A).i64(32).op(Op.i64_shr_u, Op.i32_wrap_i64);
   o.get(SIZE).get(WRITE).get(DEPTH).call(Imp.fault).op(Op.unreachable, Op.end);
   return { type, locals: new Array<number>(11).fill(I32), code: o.view().slice() };

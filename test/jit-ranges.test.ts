@@ -1,0 +1,182 @@
+import { describe, expect, it } from "vitest";
+import { assemble } from "../src/isa/asm.js";
+import { decodeProgram } from "../src/isa/decode.js";
+import { buildCfg } from "../src/jit/cfg.js";
+import { planRanges } from "../src/jit/ranges.js";
+import type { MapDefinition } from "../src/maps/types.js";
+import { both, runBoth } from "./jit-harness.js";
+
+/** The proved accesses of a one-function program: pc -> anchor pc (`w` suffix: a write). */
+function provenOf(src: string): Record<number, string> {
+  const p = decodeProgram(assemble(src));
+  const plan = planRanges(p, buildCfg(p, 0, p.length, 0));
+  const out: Record<number, string> = {};
+  for (const [pc, a] of plan.proven) out[pc] = `${a.anchor}${a.write ? "w" : ""}`;
+  return out;
+}
+
+/**
+ * The checksum loop of bench/progs/checksum.bpf.c, on r1 = data and r2 = its length: the end
+ * goes through the stack so that a load produces it (pc 3). `BODY` is the loop's access.
+ */
+const SUM16 = (body: string, cmp = "jgt %r0, %r4, out") => `
+  mov %r3, 0
+  add %r2, %r1
+  stxdw [%r10-8], %r2
+  ldxdw %r4, [%r10-8]
+  mov %r6, 0
+loop:
+  mov %r5, %r1
+  add %r5, %r3
+  mov %r0, %r5
+  add %r0, 2
+  ${cmp}
+  ${body}
+  add %r6, %r7
+  add %r3, 2
+  jne %r3, 64, loop
+out:
+  mov %r0, %r6
+  exit`;
+
+describe("jit: range proofs (planning)", () => {
+  it("proves the checksum loop's load from its own data_end compare", () => {
+    expect(provenOf(SUM16("ldxh %r7, [%r5]"))).toEqual({ 10: "3" });
+    // the proof holds for any access inside the compared span, reads or writes
+    expect(provenOf(SUM16("ldxb %r7, [%r5+1]"))).toEqual({ 10: "3" });
+    expect(provenOf(SUM16("stxb [%r5+1], %r3\nmov %r7, 1"))).toEqual({ 10: "3w" });
+    expect(provenOf(SUM16("ldxh %r7, [%r0-2]"))).toEqual({ 10: "3" });
+  });
+
+  it("uses the strict compares' extra byte, and the compare's other edge", () => {
+    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jge %r0, %r4, out"))).toEqual({ 10: "3" });
+    expect(provenOf(SUM16("ldxb %r7, [%r5+2]", "jge %r0, %r4, out"))).toEqual({ 10: "3" });
+    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jlt %r4, %r0, out"))).toEqual({ 10: "3" });
+    expect(provenOf(SUM16("ldxb %r7, [%r5+2]", "jlt %r4, %r0, out"))).toEqual({});
+  });
+
+  it("proves nothing past the compared span, or from a signed or 32-bit compare", () => {
+    expect(provenOf(SUM16("ldxh %r7, [%r5+1]"))).toEqual({});
+    expect(provenOf(SUM16("ldxw %r7, [%r5]"))).toEqual({});
+    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jsgt %r0, %r4, out"))).toEqual({});
+    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jgt32 %r0, %r4, out"))).toEqual({});
+  });
+
+  it("forgets a fact when the base changes, the end is loaded again, or a call runs", () => {
+    expect(provenOf(SUM16("add %r5, 1\nldxb %r7, [%r5]"))).toEqual({ 11: "3" });
+    expect(provenOf(SUM16("add %r5, 2\nldxb %r7, [%r5]"))).toEqual({});
+    expect(provenOf(SUM16("mov %r5, %r3\nldxh %r7, [%r5]"))).toEqual({});
+    // the end loaded again in the loop: at the compare r4 is no longer always one load's value
+    expect(provenOf(SUM16("ldxdw %r4, [%r10-8]\nldxh %r7, [%r5]"))).toEqual({});
+    expect(provenOf(SUM16("call 5\nldxh %r7, [%r5]"))).toEqual({});
+    const callBefore = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\ncall 5");
+    expect(provenOf(callBefore)).toEqual({});
+  });
+
+  it("only uses guards outside loops, for accesses inside them", () => {
+    const endInLoop = SUM16("ldxh %r7, [%r5]").replace("loop:", "loop:\nldxdw %r4, [%r10-8]");
+    expect(provenOf(endInLoop)).toEqual({});
+    const straight = `
+      ldxdw %r4, [%r1+8]
+      mov %r5, %r1
+      add %r5, 2
+      jgt %r5, %r4, out
+      ldxh %r0, [%r1]
+    out:
+      exit`;
+    expect(provenOf(straight)).toEqual({});
+  });
+
+  it("forgets what only one path into a block knows", () => {
+    const src = SUM16("ldxh %r7, [%r5]").replace(
+      "  jgt %r0, %r4, out\n",
+      "  jeq %r3, 4, skip\n  jgt %r0, %r4, out\nskip:\n",
+    );
+    expect(provenOf(src)).toEqual({});
+  });
+});
+
+describe("jit: range proofs (runs match the interpreter)", () => {
+  const data = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 5) & 0xff);
+
+  it("the checksum loop, and a loop that writes what it proved", () => {
+    const [i, j] = runBoth(assemble(SUM16("ldxh %r7, [%r5]")), { mem: data, runs: 3 });
+    expect(i.ok).toBe(true);
+    expect(j).toEqual(i);
+    const w = SUM16("ldxb %r7, [%r5+1]\nstxb [%r5], %r7");
+    const [wi, wj] = runBoth(assemble(w), { mem: data, runs: 2 });
+    expect(wi.ok).toBe(true);
+    expect(wj).toEqual(wi);
+  });
+
+  it("a short packet: the program's own compare ends the loop", () => {
+    const [i, j] = runBoth(assemble(SUM16("ldxh %r7, [%r5]")), { mem: data.slice(0, 9) });
+    expect(i.ok).toBe(true);
+    expect(j).toEqual(i);
+  });
+
+  it("an address below the guarded range, in another region, is still read", () => {
+    // the base is the stack (below the data region); the compare against the data's end holds
+    const src = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nmov %r1, %r10\nadd %r1, -64"); // prettier-ignore
+    const [i, j] = runBoth(assemble(src), { mem: data });
+    expect(i.ok).toBe(true);
+    expect(j).toEqual(i);
+  });
+
+  it("a base that wraps past the compare faults where the interpreter does", () => {
+    // r5 = 2^64 - 2: r5 + 2 wraps to 0, which is <= the end
+    const src = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nmov %r1, -2");
+    const [i, j] = runBoth(assemble(src), { mem: data });
+    expect(i.ok).toBe(false);
+    expect(j).toEqual(i);
+    if (!i.ok) expect(i.error).toMatch(/pc 11\b/);
+  });
+
+  it("an end outside every region gives a guard that never passes", () => {
+    const src = SUM16("ldxh %r7, [%r5]").replace("add %r2, %r1", "mov %r2, 256\nmov %r1, 0");
+    const [i, j] = runBoth(assemble(src), { mem: data });
+    expect(i.ok).toBe(false);
+    expect(j).toEqual(i);
+  });
+
+  it("an end in the stack guards the live frames", () => {
+    const src = SUM16("ldxh %r7, [%r5]\nstxh [%r5], %r3").replace(
+      "add %r2, %r1",
+      "mov %r1, %r10\nadd %r1, -64\nmov %r2, %r10",
+    );
+    const [i, j] = runBoth(assemble(src), { mem: data, runs: 2 });
+    expect(i.ok).toBe(true);
+    expect(j).toEqual(i);
+  });
+
+  it("a proved write into a read-only region faults at the write", () => {
+    const ro: MapDefinition = { name: "ro", type: 2, keySize: 4, valueSize: 16, maxEntries: 1, flags: 0x80 }; // prettier-ignore
+    const src = `
+      stw [%r10-4], 0
+      lddw %r1, 0x7ead0000
+      mov %r2, %r10
+      add %r2, -4
+      call 1
+      jeq %r0, 0, out
+      mov %r4, %r0
+      add %r4, 16
+      stxdw [%r10-16], %r4
+      ldxdw %r4, [%r10-16]
+      mov %r3, 0
+    loop:
+      mov %r5, %r0
+      add %r5, %r3
+      mov %r1, %r5
+      add %r1, 1
+      jgt %r1, %r4, out
+      ldxb %r2, [%r5]
+      stxb [%r5], %r2
+      add %r3, 1
+      jne %r3, 16, loop
+    out:
+      exit`;
+    expect(provenOf(src)).toEqual({ 17: "10", 18: "10w" });
+    const r = both({ progs: [{ name: "p", asm: src }], maps: [ro] }, 2);
+    expect(String(r.r[0])).toMatch(/pc 18\b/);
+  });
+});
