@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { assemble } from "../src/isa/asm.js";
 import { decodeProgram, type Insn } from "../src/isa/decode.js";
 import { buildCfg } from "../src/jit/cfg.js";
-import { compileProgram, functionBoundaries } from "../src/jit/compile.js";
+import { compileProgram } from "../src/jit/compile.js";
+import { functionBoundaries } from "../src/jit/scan.js";
 import { raw, runBoth } from "./jit-harness.js";
 
 const irreducible = `

@@ -64,6 +64,8 @@ export class BudgetPlan {
   /**
    * Plans `cfg` (of `p`); checkpoints go to the module-wide list `checkpoints`. With
    * `deferAny` false every block charges at its start (for the dispatch-loop fallback).
+   * `kind`: the blocks' {@link BlockKind} when counted loops are versioned (loops.ts); guards
+   * and fast blocks are never deferrable.
    */
   constructor(
     p: DecodedProgram,
@@ -71,6 +73,7 @@ export class BudgetPlan {
     private readonly checkpoints: Checkpoint[],
     supported: (code: number) => boolean,
     deferAny: boolean,
+    kind?: Uint8Array,
   ) {
     const n = cfg.n;
     this.preds = new Int32Array(n);
@@ -91,6 +94,8 @@ export class BudgetPlan {
       if (this.preds[b] === 1 && b !== 0 && this.deferrable[pred[b]]) {
         this.chainIn[b] = this.chainOut[pred[b]];
       }
+      // a counted loop's guard charges what it is carried; its fast copy charges its own way
+      if (kind !== undefined && kind[b] !== 0) continue;
       let count = 0;
       // outside loops a block that ends in a conditional jump charges at its start: one charge
       // in place of one per outgoing edge keeps long straight-line programs small
@@ -124,6 +129,11 @@ export class BudgetPlan {
   /** The checkpoint of a segment of block `b` (`first`: its first segment, after the chain). */
   segment(b: number, first: boolean, start: number, count: number): { id: number; total: number } {
     return this.add(first ? this.chainIn[b] : null, [start, count]);
+  }
+
+  /** The checkpoint of the count carried into block `b`, or undefined when it is none. */
+  carried(b: number): { id: number; total: number } | undefined {
+    return this.chainIn[b] === null ? undefined : this.add(this.chainIn[b], null);
   }
 
   /** The checkpoint on the edge `from -> to`, or undefined when none is needed. */

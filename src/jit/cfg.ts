@@ -260,6 +260,21 @@ function dominators(
   return idom;
 }
 
+/**
+ * The analysed CFG of a graph whose blocks are already numbered in reverse postorder from
+ * block 0 (see loops.ts, which adds blocks to a CFG).
+ */
+export function cfgFromGraph(
+  n: number,
+  start: Int32Array,
+  last: Int32Array,
+  term: Uint8Array,
+  s0: Int32Array,
+  s1: Int32Array,
+): Cfg {
+  return analyse(n, start, last, term, s0, s1);
+}
+
 function analyse(
   n: number,
   start: Int32Array,

@@ -8,7 +8,7 @@ import { OP_LDDW, inFrame } from "../isa/opcodes.js";
 import { MAX_RUN_FRAMES } from "../limits.js";
 import { FUNC_ADDR_BASE } from "../memory/layout.js";
 import { IMPORTS, SIG_PARAMS, SIG_RESULTS, Scratch } from "./abi.js";
-import { JUMP_KIND, Term, buildCfg, type Cfg } from "./cfg.js";
+import { Term, buildCfg, type Cfg } from "./cfg.js";
 import { BudgetPlan, observable, type Checkpoint } from "./budget.js";
 import {
   emitCharge,
@@ -27,8 +27,26 @@ import {
   type Cache,
   type WalkLocals,
 } from "./memcheck.js";
-import { checkedAccess, planAccessGroups, writesReg, type AccessGroup } from "./groups.js";
+import { checkedAccess, planAccessGroups, type AccessGroup } from "./groups.js";
+import {
+  frameOffsetAt,
+  functionBoundaries,
+  lastWrite,
+  mapAt,
+  r3IndexAt,
+  staticEntries,
+} from "./scan.js";
 import { planRanges, type RangePlan } from "./ranges.js";
+import {
+  BlockKind,
+  dominates,
+  emitExitCharge,
+  emitGuardCond,
+  findCountedLoops,
+  versionLoops,
+  type TripLocals,
+  type VersionedCfg,
+} from "./loops.js";
 import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
 import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
 
@@ -74,59 +92,6 @@ export interface CompiledProgram {
   checkpoints: Checkpoint[];
 }
 
-/**
- * The pcs where functions may be cut: candidates that nothing falls through into and that no
- * jump crosses. Always includes 0.
- */
-export function functionBoundaries(p: DecodedProgram, candidates: Iterable<number>): number[] {
-  const n = p.length;
-  const cross = new Int32Array(n + 2);
-  const tail = new Uint8Array(n + 1);
-  for (let pc = 0; pc < n; pc++) {
-    const c = p.code[pc];
-    if (c === OP_LDDW) {
-      tail[pc + 1] = 1;
-      pc++;
-      continue;
-    }
-    if (JUMP_KIND[c]) {
-      const t = c === 0x06 ? pc + p.imm[pc] + 1 : pc + p.off[pc] + 1;
-      const lo = Math.max(0, Math.min(pc, t));
-      const hi = Math.min(n, Math.max(pc, t));
-      cross[lo + 1]++;
-      cross[hi + 1]--;
-    }
-  }
-  for (let i = 1; i <= n + 1; i++) cross[i] += cross[i - 1];
-  const out = new Set<number>([0]);
-  for (const b of candidates) {
-    if (!(b > 0 && b < n) || tail[b] || cross[b] > 0) continue;
-    const prev = tail[b - 1] ? -1 : p.code[b - 1];
-    if (prev === 0x95 || prev === 0x05 || prev === 0x06) out.add(b);
-  }
-  return [...out].sort((a, b) => a - b);
-}
-
-/** Entry points a program needs: 0, local call targets, function addresses it loads. */
-export function staticEntries(p: DecodedProgram): number[] {
-  const set = new Set<number>([0]);
-  for (let pc = 0; pc < p.length; pc++) {
-    const c = p.code[pc];
-    if (c === 0x85 && p.src[pc] === 1) {
-      const t = pc + p.imm[pc] + 1;
-      if (t >= 0 && t < p.length) set.add(t);
-    } else if (c === OP_LDDW) {
-      const lo = p.imm[pc] >>> 0;
-      const t = (lo - FUNC_ADDR_BASE) / 8;
-      if (p.imm[pc + 1] === 0 && lo >= FUNC_ADDR_BASE && Number.isInteger(t) && t < p.length) {
-        set.add(t);
-      }
-      pc++;
-    }
-  }
-  return [...set].sort((a, b) => a - b);
-}
-
 /** Compiles a program into a module. */
 export function compileProgram(p: DecodedProgram, opts: CompileOptions): CompiledProgram {
   const entrySet = new Set(staticEntries(p));
@@ -156,46 +121,6 @@ export function compileProgram(p: DecodedProgram, opts: CompileOptions): Compile
     mb.exportFunc(`f${i}`, index);
   });
   return { bytes: mb.build(), entries, checkpoints };
-}
-
-/**
- * The last instruction before `pc`, in the block that starts at `blockStart` and after any
- * call in it, that writes `reg`; -1 if none.
- */
-function lastWrite(p: DecodedProgram, blockStart: number, pc: number, reg: number): number {
-  let last = -1;
-  for (let q = blockStart; q < pc; q += p.code[q] === OP_LDDW ? 2 : 1) {
-    const c = p.code[q];
-    if (isCall(c)) last = -1;
-    else if (writesReg(p, q, reg)) last = q;
-  }
-  return last;
-}
-
-/** The map handle `reg` holds at the call at `pc` when the block loads it as a constant. */
-function mapAt(p: DecodedProgram, blockStart: number, pc: number, reg: number): number | undefined {
-  const last = lastWrite(p, blockStart, pc, reg);
-  if (last < 0 || p.code[last] !== OP_LDDW || p.imm[last + 1] !== 0) return undefined;
-  return p.imm[last];
-}
-
-/**
- * The offset from r10 that `reg` holds at the call at `pc` when the block sets it as
- * `reg = r10; reg += off`.
- */
-function frameOffsetAt(p: DecodedProgram, blockStart: number, pc: number, reg: number) {
-  const add = lastWrite(p, blockStart, pc, reg);
-  if (add < 0 || p.code[add] !== 0x07) return undefined;
-  const mov = lastWrite(p, blockStart, add, reg);
-  if (mov < 0 || p.code[mov] !== 0xbf || p.src[mov] !== 10) return undefined;
-  return p.imm[add];
-}
-
-/** The u32 index r3 holds at the call at `pc` when the block sets it to a constant. */
-function r3IndexAt(p: DecodedProgram, blockStart: number, pc: number): number | undefined {
-  const last = lastWrite(p, blockStart, pc, 3);
-  const c = last < 0 ? -1 : p.code[last];
-  return c === 0xb7 || c === 0xb4 ? p.imm[last] >>> 0 : undefined;
 }
 
 /** Fixed local indices (params first). */
@@ -258,9 +183,15 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   /** Locals of the guards, by the pc of their load. */
   private readonly guardLocals = new Map<number, { read?: number; write?: number }>();
 
+  /** The function's CFG with its counted loops versioned (loops.ts): what is emitted. */
+  private readonly cfg: Cfg;
+  private readonly versions: VersionedCfg;
+  /** i64 local: a counted loop's counter on entry (loops.ts). */
+  private readonly x0: number;
+
   constructor(
     readonly p: DecodedProgram,
-    private readonly cfg: Cfg,
+    private readonly source: Cfg,
     opts: CompileOptions,
     readonly sig: number,
     readonly check: number,
@@ -268,7 +199,12 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     private readonly newGlobal: (type: number, init: number) => number,
     checkpoints: Checkpoint[],
   ) {
-    this.plan = new BudgetPlan(p, cfg, checkpoints, isSupported, cfg.reducible);
+    const cfg = source;
+    this.versions = versionLoops(cfg, findCountedLoops(p, cfg, isSupported));
+    this.cfg = this.versions.cfg;
+    this.x0 = this.local(I64);
+    const g = this.cfg;
+    this.plan = new BudgetPlan(p, g, checkpoints, isSupported, g.reducible, this.versions.kind);
     const w = L.WALK;
     this.walkLocals = {
       stackTop: opts.stackTop,
@@ -449,6 +385,24 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
       pcs.push(pc);
     }
+    const kind = this.versions.kind[b];
+    if (kind === BlockKind.Guard) {
+      const cp = this.plan.carried(b);
+      if (cp !== undefined) emitCharge(this, cp.id, cp.total);
+      return;
+    }
+    if (kind === BlockKind.Fast) {
+      const loop = this.versions.loops[this.versions.loop[b]];
+      const orig = this.versions.orig[b];
+      if (!loop.spine.has(orig)) {
+        this.out.get(this.LEFT).i64(pcs.length).op(Op.i64_sub).set(this.LEFT);
+      }
+      for (let k = 0; k < pcs.length; k++) {
+        if (k === pcs.length - 1 && jumpEnds) break;
+        lowerInsn(this, pcs[k]);
+      }
+      return;
+    }
     const defer = this.plan.deferrable[b] === 1;
     let i = 0;
     while (i < pcs.length) {
@@ -505,11 +459,28 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   edge(from: number, to: number): void {
+    const { kind, loop, orig, loops } = this.versions;
+    if (kind[from] === BlockKind.Fast && kind[to] !== BlockKind.Fast) {
+      const l = loops[loop[from]];
+      const at = orig[from];
+      const dominatesFrom = (a: number) => dominates(this.source, a, at);
+      emitExitCharge(this.out, l, this.regLocal, this.tripLocals(), dominatesFrom);
+      return;
+    }
     const cp = this.plan.edge(from, to);
     if (cp !== undefined) emitCharge(this, cp.id, cp.total);
   }
 
   cond(b: number): void {
-    lowerCond(this, this.cfg.last[b]);
+    if (this.versions.kind[b] === BlockKind.Guard) {
+      const l = this.versions.loops[this.versions.loop[b]];
+      emitGuardCond(this.out, l, this.regLocal, this.tripLocals());
+    } else lowerCond(this, this.cfg.last[b]);
+  }
+
+  private readonly regLocal = (r: number) => this.R[r];
+
+  private tripLocals(): TripLocals {
+    return { x0: this.x0, t: this.TB, k: this.TC, left: this.LEFT };
   }
 }

@@ -1,0 +1,405 @@
+/**
+ * Counted loops run without budget checks. A loop whose trip count can be bounded when it is
+ * entered (a register stepped by a constant once per iteration and compared with a constant or
+ * a loop-invariant register at the back edge, as `for (i = 0; i < n; i += 2)` compiles) gets a
+ * second, *fast* copy of its blocks and a *guard* block in front of both copies:
+ *
+ * - The guard computes the number of iterations T from the counter's value on entry and, when
+ *   every value the counter takes stays in `[0, 2^31)` (where signed, unsigned, 32- and 64-bit
+ *   compares all agree with plain integers) and T times the longest iteration fits in the
+ *   budget left, enters the fast copy; otherwise the original (slow) copy, which charges and
+ *   checks as everywhere else. The budget cannot run out in the fast copy.
+ * - The fast copy keeps the count exact without keeping it in the loop: blocks on the *spine*
+ *   (those that dominate the back edge, which run once in every iteration) charge nothing; the
+ *   others subtract their count as they start. An edge that leaves the loop charges the spine
+ *   of the iterations run so far, known from how far the counter moved: `(x - x0) / step`
+ *   updates of the counter, one per iteration, minus the current iteration's when the edge
+ *   leaves before the update.
+ */
+import type { DecodedProgram } from "../isa/decode.js";
+import { OP_LDDW } from "../isa/opcodes.js";
+import { JUMP_KIND, Term, cfgFromGraph, type Cfg } from "./cfg.js";
+import { writesReg } from "./groups.js";
+import { I32, Op, VOID, type Bytes } from "./wasm.js";
+
+/** Largest loop body copied, in instructions. */
+const MAX_BODY = 512;
+/** Loops versioned per function. */
+const MAX_LOOPS = 16;
+/** Largest |step| of a counter. */
+const MAX_STEP = 1 << 15;
+/** Counter values (and limits) the fast copy admits: `[0, SAFE)`. */
+const SAFE = 0x8000_0000;
+
+/** What a counted loop's guard and fast copy need to know. */
+export interface CountedLoop {
+  /** Blocks of the loop (original numbering), the header first. */
+  readonly body: readonly number[];
+  readonly header: number;
+  readonly latch: number;
+  /** The counter register, its step per iteration and width (32: ALU32 and JMP32). */
+  readonly reg: number;
+  readonly step: number;
+  readonly width: 32 | 64;
+  /** The block that steps the counter. */
+  readonly update: number;
+  /**
+   * The back edge is taken while `counter <pred> limit`: 0x50 (!=), 0xa0 (<), 0xb0 (<=),
+   * 0x20 (>), 0x30 (>=), as integers.
+   */
+  readonly pred: number;
+  /** The limit: a constant, or a register the loop does not write. */
+  readonly limitImm?: number;
+  readonly limitReg?: number;
+  /** Instructions of the longest path through one iteration. */
+  readonly maxCost: number;
+  /** Instructions of each block. */
+  readonly count: ReadonlyMap<number, number>;
+  /** Blocks that run once in every iteration (they dominate the latch). */
+  readonly spine: ReadonlySet<number>;
+}
+
+/** Instructions in block `b` (a `lddw` counts once). */
+function blockCount(p: DecodedProgram, cfg: Cfg, b: number): number {
+  let n = 0;
+  for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) n++;
+  return n;
+}
+
+/** Whether block `a` dominates block `b` in `cfg`. */
+export function dominates(cfg: Cfg, a: number, b: number): boolean {
+  for (let x = b; ; x = cfg.idom[x]) {
+    if (x === a) return true;
+    if (x === 0 || x < 0) return a === 0 && x === 0;
+  }
+}
+
+/** Whether the instruction at `pc` may leave the block's straight line in ways a copy cannot. */
+function plain(p: DecodedProgram, pc: number, supported: (code: number) => boolean): boolean {
+  const c = p.code[pc];
+  if (c === 0x85 || c === 0x8d || c === 0x95) return false;
+  if ((c & 7) === 0 && c !== OP_LDDW) return false;
+  return JUMP_KIND[c] !== 0 || supported(c);
+}
+
+/** Negations of the compare ops this module handles (the back edge on the fall-through). */
+const NEGATE: Record<number, number> = {
+  0x10: 0x50,
+  0x20: 0xb0,
+  0x30: 0xa0,
+  0xa0: 0x30,
+  0xb0: 0x20,
+};
+const SIGNED_TO_PLAIN: Record<number, number> = { 0x60: 0x20, 0x70: 0x30, 0xc0: 0xa0, 0xd0: 0xb0 };
+
+/** The counted loop with header `h`, if it is one. */
+function countedLoop(
+  p: DecodedProgram,
+  cfg: Cfg,
+  preds: number[][],
+  h: number,
+  supported: (code: number) => boolean,
+): CountedLoop | undefined {
+  if (h === 0) return undefined;
+  const latches = preds[h].filter((u) => u >= h);
+  if (latches.length !== 1) return undefined;
+  const latch = latches[0];
+  // the natural loop of latch -> h
+  const inBody = new Set<number>([h]);
+  const work = [latch];
+  while (work.length > 0) {
+    const b = work.pop() as number;
+    if (inBody.has(b)) continue;
+    inBody.add(b);
+    for (const q of preds[b]) work.push(q);
+  }
+  const body = [...inBody].sort((a, b) => a - b);
+  let size = 0;
+  const count = new Map<number, number>();
+  for (const b of body) {
+    // one back edge only, and nothing inside that a copy cannot run
+    for (const s of [cfg.succ0[b], cfg.succ1[b]]) {
+      if (s >= 0 && s <= b && !(b === latch && s === h)) return undefined;
+    }
+    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+      if (!plain(p, pc, supported)) return undefined;
+    }
+    const n = blockCount(p, cfg, b);
+    count.set(b, n);
+    size += n;
+  }
+  if (size > MAX_BODY || cfg.term[latch] !== Term.Cond) return undefined;
+  // the back edge's compare
+  const j = cfg.last[latch];
+  const code = p.code[j];
+  const width = (code & 7) === 5 ? 64 : 32;
+  let op = code & 0xf0;
+  op = SIGNED_TO_PLAIN[op] ?? op;
+  if (cfg.succ1[latch] === h) op = NEGATE[op] ?? -1;
+  else if (cfg.succ0[latch] !== h || op === 0x10) return undefined;
+  if (![0x50, 0xa0, 0xb0, 0x20, 0x30].includes(op)) return undefined;
+  const reg = p.dst[j];
+  const byReg = (code & 8) !== 0;
+  const limitReg = byReg ? p.src[j] : undefined;
+  const limitImm = byReg ? undefined : p.imm[j];
+  if (limitImm !== undefined && limitImm < 0) return undefined;
+  if (limitReg === reg) return undefined;
+  // the counter: written once in the loop, by a constant step, in a block on the spine
+  let update = -1;
+  let step = 0;
+  for (const b of body) {
+    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+      if (limitReg !== undefined && writesReg(p, pc, limitReg)) return undefined;
+      if (!writesReg(p, pc, reg)) continue;
+      const c = p.code[pc];
+      const add = width === 64 ? 0x07 : 0x04;
+      const sub = width === 64 ? 0x17 : 0x14;
+      if (update >= 0 || (c !== add && c !== sub)) return undefined;
+      step = c === add ? p.imm[pc] : -p.imm[pc];
+      update = b;
+    }
+  }
+  if (update < 0 || step === 0 || Math.abs(step) > MAX_STEP || !dominates(cfg, update, latch)) {
+    return undefined;
+  }
+  if ((op === 0xa0 || op === 0xb0) && step < 0) return undefined;
+  if ((op === 0x20 || op === 0x30) && step > 0) return undefined;
+  // the longest path through one iteration (the body is acyclic without its back edge)
+  const longest = new Map<number, number>();
+  let maxCost = 0;
+  for (const b of body) {
+    let best = 0;
+    if (b !== h)
+      for (const q of preds[b]) if (inBody.has(q)) best = Math.max(best, longest.get(q) ?? 0);
+    const v = best + (count.get(b) ?? 0);
+    longest.set(b, v);
+    maxCost = Math.max(maxCost, v);
+  }
+  const spine = new Set(body.filter((b) => dominates(cfg, b, latch)));
+  return { body, header: h, latch, reg, step, width, update, pred: op, limitImm, limitReg, maxCost, count, spine }; // prettier-ignore
+}
+
+/** The counted loops of a reducible `cfg` (innermost, no calls; see the module comment). */
+export function findCountedLoops(
+  p: DecodedProgram,
+  cfg: Cfg,
+  supported: (code: number) => boolean,
+): CountedLoop[] {
+  if (!cfg.reducible) return [];
+  const preds: number[][] = Array.from({ length: cfg.n }, () => []);
+  for (let b = 0; b < cfg.n; b++) {
+    if (cfg.succ0[b] >= 0) preds[cfg.succ0[b]].push(b);
+    if (cfg.succ1[b] >= 0) preds[cfg.succ1[b]].push(b);
+  }
+  const out: CountedLoop[] = [];
+  for (let h = 0; h < cfg.n && out.length < MAX_LOOPS; h++) {
+    if (!cfg.loopHeader[h]) continue;
+    const l = countedLoop(p, cfg, preds, h, supported);
+    if (l !== undefined) out.push(l);
+  }
+  return out;
+}
+
+/** Block kinds of a {@link VersionedCfg}. */
+export const BlockKind = { Plain: 0, Fast: 1, Guard: 2 } as const;
+
+/** A CFG with counted loops versioned: their guards and fast copies added. */
+export interface VersionedCfg {
+  readonly cfg: Cfg;
+  /** {@link BlockKind} of each block. */
+  readonly kind: Uint8Array;
+  /** The counted loop (index into `loops`) of each guard or fast block, else -1. */
+  readonly loop: Int32Array;
+  /** The block of the original CFG each block is or copies (-1 for guards). */
+  readonly orig: Int32Array;
+  readonly loops: readonly CountedLoop[];
+}
+
+/** `cfg` with a guard and a fast copy for each of `loops`. */
+export function versionLoops(cfg: Cfg, loops: readonly CountedLoop[]): VersionedCfg {
+  const n = cfg.n;
+  const start = [...cfg.start];
+  const last = [...cfg.last];
+  const term = [...cfg.term];
+  const s0 = [...cfg.succ0];
+  const s1 = [...cfg.succ1];
+  const kind: number[] = new Array<number>(n).fill(BlockKind.Plain);
+  const loopOf: number[] = new Array<number>(n).fill(-1);
+  const orig: number[] = Array.from({ length: n }, (_, b) => b);
+  loops.forEach((l, i) => {
+    const inBody = new Set(l.body);
+    const guard = start.length;
+    const clone = new Map<number, number>();
+    l.body.forEach((b, k) => clone.set(b, guard + 1 + k));
+    // edges into the header from outside the loop now go to the guard
+    for (let b = 0; b < n; b++) {
+      if (inBody.has(b)) continue;
+      if (s0[b] === l.header) s0[b] = guard;
+      if (s1[b] === l.header) s1[b] = guard;
+    }
+    start.push(0);
+    last.push(-1);
+    term.push(Term.Cond);
+    s0.push(clone.get(l.header) as number);
+    s1.push(l.header);
+    kind.push(BlockKind.Guard);
+    loopOf.push(i);
+    orig.push(-1);
+    for (const b of l.body) {
+      const map = (s: number) => (s >= 0 && inBody.has(s) ? (clone.get(s) as number) : s);
+      start.push(cfg.start[b]);
+      last.push(cfg.last[b]);
+      term.push(cfg.term[b]);
+      s0.push(map(cfg.succ0[b]));
+      s1.push(map(cfg.succ1[b]));
+      kind.push(BlockKind.Fast);
+      loopOf.push(i);
+      orig.push(b);
+    }
+  });
+  const total = start.length;
+  // reverse postorder of the new graph (taken edge first, as buildCfg orders)
+  const num = new Int32Array(total).fill(-1);
+  const post: number[] = [];
+  const stack = [0];
+  const iter = [0];
+  num[0] = 0;
+  while (stack.length > 0) {
+    const b = stack[stack.length - 1];
+    const k = iter[iter.length - 1];
+    const s = k === 0 ? s0[b] : k === 1 ? s1[b] : -2;
+    if (s === -2) {
+      stack.pop();
+      iter.pop();
+      post.push(b);
+      continue;
+    }
+    iter[iter.length - 1] = k + 1;
+    if (s >= 0 && num[s] < 0) {
+      num[s] = 0;
+      stack.push(s);
+      iter.push(0);
+    }
+  }
+  const m = post.length;
+  const rpo = new Int32Array(total).fill(-1);
+  for (let i = 0; i < m; i++) rpo[post[m - 1 - i]] = i;
+  const pick = <T>(arr: T[]) => {
+    const out: T[] = new Array<T>(m);
+    for (let b = 0; b < total; b++) if (rpo[b] >= 0) out[rpo[b]] = arr[b];
+    return out;
+  };
+  const succ = (arr: number[]) => Int32Array.from(pick(arr), (s) => (s < 0 ? -1 : rpo[s]));
+  const out = cfgFromGraph(
+    m,
+    Int32Array.from(pick(start)),
+    Int32Array.from(pick(last)),
+    Uint8Array.from(pick(term)),
+    succ(s0),
+    succ(s1),
+  );
+  return {
+    cfg: out,
+    kind: Uint8Array.from(pick(kind)),
+    loop: Int32Array.from(pick(loopOf)),
+    orig: Int32Array.from(pick(orig)),
+    loops,
+  };
+}
+
+/** Locals the guard and exit charges use. */
+export interface TripLocals {
+  /** i64: the counter's value on entry (kept for the exits). */
+  readonly x0: number;
+  /** i64 temporaries. */
+  readonly t: number;
+  readonly k: number;
+  /** i64: the budget left. */
+  readonly left: number;
+}
+
+/** Pushes the counter's value as an integer (its low 32 bits for a 32-bit counter). */
+function counter(o: Bytes, l: CountedLoop, reg: number): void {
+  o.get(reg);
+  if (l.width === 32) o.op(Op.i32_wrap_i64, Op.i64_extend_i32_u);
+}
+
+/**
+ * Pushes the guard's i32 condition: 1 when the fast copy may run (see the module comment).
+ * Leaves the counter's entry value in `x0`. `regLocal(r)`: the local of register r.
+ */
+export function emitGuardCond(
+  o: Bytes,
+  l: CountedLoop,
+  regLocal: (r: number) => number,
+  v: TripLocals,
+): void {
+  o.u8(Op.block).u8(I32);
+  // x0 and the limit in [0, SAFE)
+  counter(o, l, regLocal(l.reg));
+  o.tee(v.x0).i64(SAFE).op(Op.i64_ge_u);
+  o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
+  if (l.limitReg !== undefined) {
+    counter(o, l, regLocal(l.limitReg));
+    o.tee(v.k).i64(SAFE).op(Op.i64_ge_u);
+    o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
+  } else o.i64(l.limitImm ?? 0).set(v.k);
+  // the trip count T, in t
+  const s = l.step;
+  if (l.pred === 0x50) {
+    // d = K - x0 must be a positive multiple of the step
+    o.get(v.k).get(v.x0).op(Op.i64_sub).tee(v.t).i64(s).op(Op.i64_rem_s, Op.i64_eqz, Op.i32_eqz);
+    o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
+    o.get(v.t).i64(s).op(Op.i64_div_s).tee(v.t).i64(1).op(Op.i64_lt_s);
+    o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
+  } else {
+    // counting up while x < K (x <= K: K + 1), or down while x > K (x >= K: K - 1):
+    // T = max(1, ceil(distance / |step|))
+    const up = l.pred === 0xa0 || l.pred === 0xb0;
+    const adj = l.pred === 0xb0 ? 1 : l.pred === 0x30 ? -1 : 0;
+    const a = Math.abs(s);
+    if (up) o.get(v.k).i64(adj).op(Op.i64_add).get(v.x0).op(Op.i64_sub);
+    else o.get(v.x0).get(v.k).i64(adj).op(Op.i64_add).op(Op.i64_sub);
+    o.i64(a - 1)
+      .op(Op.i64_add)
+      .i64(a)
+      .op(Op.i64_div_s)
+      .set(v.t);
+    o.get(v.t).i64(1).get(v.t).i64(1).op(Op.i64_ge_s, Op.select).set(v.t);
+  }
+  // the last value, x0 + T * step, in [0, SAFE)
+  o.get(v.x0).get(v.t).i64(s).op(Op.i64_mul, Op.i64_add).i64(SAFE).op(Op.i64_ge_u);
+  o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
+  // T iterations of at most maxCost instructions fit in the budget
+  o.get(v.t).i64(l.maxCost).op(Op.i64_mul).get(v.left).op(Op.i64_le_s);
+  o.u8(Op.end);
+}
+
+/**
+ * Charges, on an edge out of the loop from a fast block (`dominatesFrom(a)`: whether original
+ * block `a` dominates the block it copies), the spine of the iterations run: `(x - x0) / step`
+ * counter updates, one per iteration.
+ */
+export function emitExitCharge(
+  o: Bytes,
+  l: CountedLoop,
+  regLocal: (r: number) => number,
+  v: TripLocals,
+  dominatesFrom: (a: number) => boolean,
+): void {
+  let spineCost = 0;
+  let before = 0;
+  for (const b of l.spine) {
+    const c = l.count.get(b) ?? 0;
+    spineCost += c;
+    if (dominatesFrom(b)) before += c;
+  }
+  const updated = dominatesFrom(l.update);
+  // completed iterations = updates - (updated this iteration ? 1 : 0)
+  o.get(v.left);
+  counter(o, l, regLocal(l.reg));
+  o.get(v.x0).op(Op.i64_sub).i64(l.step).op(Op.i64_div_s);
+  if (updated) o.i64(1).op(Op.i64_sub);
+  o.i64(spineCost).op(Op.i64_mul).i64(before).op(Op.i64_add);
+  o.op(Op.i64_sub).set(v.left);
+}
