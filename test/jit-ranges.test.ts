@@ -2,16 +2,24 @@ import { describe, expect, it } from "vitest";
 import { assemble } from "../src/isa/asm.js";
 import { decodeProgram } from "../src/isa/decode.js";
 import { buildCfg } from "../src/jit/cfg.js";
+import { findCountedLoops } from "../src/jit/loops.js";
+import { isSupported } from "../src/jit/lower.js";
 import { planRanges } from "../src/jit/ranges.js";
 import type { MapDefinition } from "../src/maps/types.js";
 import { both, runBoth } from "./jit-harness.js";
 
-/** The proved accesses of a one-function program: pc -> anchor pc (`w` suffix: a write). */
+/**
+ * The proved accesses of a one-function program: pc -> anchor pc, then `w` for a write and
+ * `f` when a counted loop's fast copy needs no test (loops.ts).
+ */
 function provenOf(src: string): Record<number, string> {
   const p = decodeProgram(assemble(src));
-  const plan = planRanges(p, buildCfg(p, 0, p.length, 0));
+  const cfg = buildCfg(p, 0, p.length, 0);
+  const plan = planRanges(p, cfg, findCountedLoops(p, cfg, isSupported));
   const out: Record<number, string> = {};
-  for (const [pc, a] of plan.proven) out[pc] = `${a.anchor}${a.write ? "w" : ""}`;
+  for (const [pc, a] of plan.proven) {
+    out[pc] = `${a.anchor}${a.write ? "w" : ""}${a.fast ? "f" : ""}`;
+  }
   return out;
 }
 
@@ -41,17 +49,17 @@ out:
 
 describe("jit: range proofs (planning)", () => {
   it("proves the checksum loop's load from its own data_end compare", () => {
-    expect(provenOf(SUM16("ldxh %r7, [%r5]"))).toEqual({ 10: "3" });
+    expect(provenOf(SUM16("ldxh %r7, [%r5]"))).toEqual({ 10: "3f" });
     // the proof holds for any access inside the compared span, reads or writes
-    expect(provenOf(SUM16("ldxb %r7, [%r5+1]"))).toEqual({ 10: "3" });
-    expect(provenOf(SUM16("stxb [%r5+1], %r3\nmov %r7, 1"))).toEqual({ 10: "3w" });
-    expect(provenOf(SUM16("ldxh %r7, [%r0-2]"))).toEqual({ 10: "3" });
+    expect(provenOf(SUM16("ldxb %r7, [%r5+1]"))).toEqual({ 10: "3f" });
+    expect(provenOf(SUM16("stxb [%r5+1], %r3\nmov %r7, 1"))).toEqual({ 10: "3wf" });
+    expect(provenOf(SUM16("ldxh %r7, [%r0-2]"))).toEqual({ 10: "3f" });
   });
 
   it("uses the strict compares' extra byte, and the compare's other edge", () => {
-    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jge %r0, %r4, out"))).toEqual({ 10: "3" });
-    expect(provenOf(SUM16("ldxb %r7, [%r5+2]", "jge %r0, %r4, out"))).toEqual({ 10: "3" });
-    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jlt %r4, %r0, out"))).toEqual({ 10: "3" });
+    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jge %r0, %r4, out"))).toEqual({ 10: "3f" });
+    expect(provenOf(SUM16("ldxb %r7, [%r5+2]", "jge %r0, %r4, out"))).toEqual({ 10: "3f" });
+    expect(provenOf(SUM16("ldxh %r7, [%r5]", "jlt %r4, %r0, out"))).toEqual({ 10: "3f" });
     expect(provenOf(SUM16("ldxb %r7, [%r5+2]", "jlt %r4, %r0, out"))).toEqual({});
   });
 
@@ -63,7 +71,7 @@ describe("jit: range proofs (planning)", () => {
   });
 
   it("forgets a fact when the base changes, the end is loaded again, or a call runs", () => {
-    expect(provenOf(SUM16("add %r5, 1\nldxb %r7, [%r5]"))).toEqual({ 11: "3" });
+    expect(provenOf(SUM16("add %r5, 1\nldxb %r7, [%r5]"))).toEqual({ 11: "3f" });
     expect(provenOf(SUM16("add %r5, 2\nldxb %r7, [%r5]"))).toEqual({});
     expect(provenOf(SUM16("mov %r5, %r3\nldxh %r7, [%r5]"))).toEqual({});
     // the end loaded again in the loop: at the compare r4 is no longer always one load's value
@@ -71,6 +79,17 @@ describe("jit: range proofs (planning)", () => {
     expect(provenOf(SUM16("call 5\nldxh %r7, [%r5]"))).toEqual({});
     const callBefore = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\ncall 5");
     expect(provenOf(callBefore)).toEqual({});
+  });
+
+  it("skips the test in a counted loop's fast copy only for base + 64-bit counter", () => {
+    const w32 = SUM16("ldxh %r7, [%r5]").replace("add %r3, 2", "add32 %r3, 2").replace("jne %r3", "jne32 %r3"); // prettier-ignore
+    expect(provenOf(w32)).toEqual({ 10: "3" });
+    // the base loaded in the loop is not the same value on every iteration
+    const reloaded = SUM16("ldxh %r7, [%r5]").replace("loop:", "loop:\nldxdw %r1, [%r10-8]");
+    expect(provenOf(reloaded)).toEqual({ 11: "3" });
+    // the base stepped with a register that is not the counter
+    const other = SUM16("ldxh %r7, [%r5]").replace("add %r5, %r3", "add %r5, %r6");
+    expect(provenOf(other)).toEqual({ 10: "3" });
   });
 
   it("only uses guards outside loops, for accesses inside them", () => {
@@ -132,6 +151,16 @@ describe("jit: range proofs (runs match the interpreter)", () => {
     if (!i.ok) expect(i.error).toMatch(/pc 11\b/);
   });
 
+  it("a base below every region faults: the fast copy's guard sends the loop to its checks", () => {
+    // r1 = 0x1000 (nothing is mapped there) while the end is the data's: r5 + 2 <= end holds
+    const src = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nmov %r1, 0x1000");
+    expect(provenOf(src)).toEqual({ 11: "3f" });
+    const [i, j] = runBoth(assemble(src), { mem: data });
+    expect(i.ok).toBe(false);
+    expect(j).toEqual(i);
+    if (!i.ok) expect(i.error).toMatch(/pc 11\b/);
+  });
+
   it("an end outside every region gives a guard that never passes", () => {
     const src = SUM16("ldxh %r7, [%r5]").replace("add %r2, %r1", "mov %r2, 256\nmov %r1, 0");
     const [i, j] = runBoth(assemble(src), { mem: data });
@@ -175,7 +204,7 @@ describe("jit: range proofs (runs match the interpreter)", () => {
       jne %r3, 16, loop
     out:
       exit`;
-    expect(provenOf(src)).toEqual({ 17: "10", 18: "10w" });
+    expect(provenOf(src)).toEqual({ 17: "10f", 18: "10wf" });
     const r = both({ progs: [{ name: "p", asm: src }], maps: [ro] }, 2);
     expect(String(r.r[0])).toMatch(/pc 18\b/);
   });

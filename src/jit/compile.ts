@@ -44,6 +44,7 @@ import {
   emitGuardCond,
   findCountedLoops,
   versionLoops,
+  type LowerBound,
   type TripLocals,
   type VersionedCfg,
 } from "./loops.js";
@@ -200,7 +201,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     checkpoints: Checkpoint[],
   ) {
     const cfg = source;
-    this.versions = versionLoops(cfg, findCountedLoops(p, cfg, isSupported));
+    const loops = findCountedLoops(p, cfg, isSupported);
+    this.versions = versionLoops(cfg, loops);
     this.cfg = this.versions.cfg;
     this.x0 = this.local(I64);
     const g = this.cfg;
@@ -221,7 +223,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.progArray = opts.progArray;
     this.arrayMap = opts.arrayMap;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
-    this.ranges = planRanges(p, cfg);
+    this.ranges = planRanges(p, cfg, loops);
     for (const [pc, g] of this.ranges.guards) {
       const locals: { read?: number; write?: number } = {};
       if (g.read) locals.read = this.local(I64);
@@ -259,6 +261,12 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     if (a === undefined) return undefined;
     const g = this.guardLocals.get(a.anchor);
     return a.write ? g?.write : g?.read;
+  }
+
+  fastProven(pc: number): boolean {
+    const fast = this.ranges.proven.get(pc)?.fast;
+    const { kind, loop } = this.versions;
+    return fast !== undefined && kind[this.block] === BlockKind.Fast && loop[this.block] === fast.loop; // prettier-ignore
   }
 
   guardAt(pc: number): { read?: number; write?: number } | undefined {
@@ -473,8 +481,17 @@ class FuncCompiler implements FnCtx, BlockEmitter {
 
   cond(b: number): void {
     if (this.versions.kind[b] === BlockKind.Guard) {
-      const l = this.versions.loops[this.versions.loop[b]];
-      emitGuardCond(this.out, l, this.regLocal, this.tripLocals());
+      const i = this.versions.loop[b];
+      const lower: LowerBound[] = [];
+      for (const a of this.ranges.proven.values()) {
+        if (a.fast?.loop !== i) continue;
+        const g = this.guardLocals.get(a.anchor);
+        const bound = a.write ? g?.write : g?.read;
+        if (bound === undefined) throw new Error(`jit: no guard local for pc ${a.anchor}`);
+        lower.push({ reg: a.fast.reg < 0 ? -1 : this.R[a.fast.reg], add: a.fast.add, bound });
+      }
+      const l = this.versions.loops[i];
+      emitGuardCond(this.out, l, this.regLocal, this.tripLocals(), lower);
     } else lowerCond(this, this.cfg.last[b]);
   }
 

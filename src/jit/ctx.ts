@@ -77,6 +77,11 @@ export interface FnCtx {
    * range proof covers it (see ranges.ts), else undefined (and always in stepping code).
    */
   provenBound(pc: number): number | undefined;
+  /**
+   * Whether the access at `pc` needs no test at all: a counted loop's fast copy is being
+   * emitted and a range proof's lower bound was checked by its guard (ranges.ts, loops.ts).
+   */
+  fastProven(pc: number): boolean;
   /** The i64 locals the guard after the load at `pc` fills (see ranges.ts), if it has one. */
   guardAt(pc: number): { read?: number; write?: number } | undefined;
   /** Whether instructions are being lowered as stepping code (checks walk the tables). */

@@ -318,6 +318,16 @@ export interface TripLocals {
   readonly left: number;
 }
 
+/**
+ * A lower bound a counted loop's guard checks for its fast copy (ranges.ts, `FastProof`):
+ * `L0 = local reg (0 when -1) + add` must lie in `[local bound, 2^62)`.
+ */
+export interface LowerBound {
+  readonly reg: number;
+  readonly add: number;
+  readonly bound: number;
+}
+
 /** Pushes the counter's value as an integer (its low 32 bits for a 32-bit counter). */
 function counter(o: Bytes, l: CountedLoop, reg: number): void {
   o.get(reg);
@@ -325,16 +335,26 @@ function counter(o: Bytes, l: CountedLoop, reg: number): void {
 }
 
 /**
- * Pushes the guard's i32 condition: 1 when the fast copy may run (see the module comment).
- * Leaves the counter's entry value in `x0`. `regLocal(r)`: the local of register r.
+ * Pushes the guard's i32 condition: 1 when the fast copy may run (see the module comment), and
+ * every one of `lower` holds. Leaves the counter's entry value in `x0`. `regLocal(r)`: the
+ * local of register r.
  */
 export function emitGuardCond(
   o: Bytes,
   l: CountedLoop,
   regLocal: (r: number) => number,
   v: TripLocals,
+  lower: readonly LowerBound[] = [],
 ): void {
   o.u8(Op.block).u8(I32);
+  // the range proofs' lower bounds (computed in x0, which is set below)
+  for (const b of lower) {
+    if (b.reg < 0) o.i64(0);
+    else o.get(b.reg);
+    o.i64(b.add).op(Op.i64_add).tee(v.x0).get(b.bound).op(Op.i64_lt_s);
+    o.get(v.x0).i64(0, 0x4000_0000).op(Op.i64_ge_s, Op.i32_or);
+    o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
+  }
   // x0 and the limit in [0, SAFE)
   counter(o, l, regLocal(l.reg));
   o.tee(v.x0).i64(SAFE).op(Op.i64_ge_u);

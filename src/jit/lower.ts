@@ -280,7 +280,8 @@ function address(c: FnCtx, pc: number, base: number, off: number, size: number, 
   const g = c.accessGroup(pc);
   const a = { pc, reg: base, off, size, write };
   const bound = c.provenBound(pc);
-  if (bound !== undefined) {
+  if (c.fastProven(pc)) addressTo(c, base, off, c.TA);
+  else if (bound !== undefined) {
     // a range proof (ranges.ts): in range when not below the guard's bound, else checked in full
     addressTo(c, base, off, c.TA);
     o.get(c.TA).get(bound).op(Op.i64_lt_s).u8(Op.if).u8(VOID);

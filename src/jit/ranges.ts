@@ -25,6 +25,7 @@ import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
 import { Term, type Cfg } from "./cfg.js";
 import { checkedAccess } from "./groups.js";
+import { dominates, type CountedLoop } from "./loops.js";
 
 /** A register's value is not tracked. */
 const TOP = 0x7fffffff;
@@ -43,6 +44,23 @@ const MAX_PASSES = 12;
 export interface ProvenAccess {
   readonly anchor: number;
   readonly write: boolean;
+  /** In a counted loop's fast copy, no test at all (see below), if this is set. */
+  readonly fast?: FastProof;
+}
+
+/**
+ * An access in a counted loop (loops.ts; a 64-bit counter) through `V_a + kacc` where the loop
+ * computed `V_a = V_c + j + x` from its counter `x` and a value `V_c` it does not change. In the
+ * fast copy every counter value is in `[0, 2^31)`, so when the loop's guard finds
+ * `L0 = V_c + j + kacc` in `[lo_b, 2^62)`, the address `L0 + x` is in `[lo_b, 2^63)` on every
+ * iteration and the access needs no test. `L0` is the value of register `reg` at the loop's
+ * entry (0 when `reg` is -1) plus `add`.
+ */
+export interface FastProof {
+  /** Index of the counted loop. */
+  readonly loop: number;
+  readonly reg: number;
+  readonly add: number;
 }
 
 /** The range proofs of one function. */
@@ -234,7 +252,11 @@ function branch(p: DecodedProgram, s: State, pc: number): [State, State] {
 }
 
 /** Plans the range proofs of `cfg` (of `p`); empty when the function has no loop. */
-export function planRanges(p: DecodedProgram, cfg: Cfg): RangePlan {
+export function planRanges(
+  p: DecodedProgram,
+  cfg: Cfg,
+  loops: readonly CountedLoop[] = [],
+): RangePlan {
   const proven = new Map<number, ProvenAccess>();
   const guards = new Map<number, { read: boolean; write: boolean }>();
   if (!cfg.inLoop.some((x) => x === 1)) return { proven, guards };
@@ -283,12 +305,46 @@ export function planRanges(p: DecodedProgram, cfg: Cfg): RangePlan {
       }
     }
   }
+  // counted loops with a 64-bit counter, and the values they compute as V_c + j + counter
+  const loopOf = new Int32Array(cfg.n).fill(-1);
+  loops.forEach((l, i) => {
+    if (l.width === 64) for (const b of l.body) loopOf[b] = i;
+  });
+  const plusCounter = new Map<number, { c: number; j: number }>();
+  const fastProof = (
+    b: number,
+    pc: number,
+    s: State,
+    reg: number,
+    kacc: number,
+    anchor: number,
+  ) => {
+    const i = loopOf[b];
+    if (i < 0) return undefined;
+    const a = s.id[reg];
+    const sum = plusCounter.get(a);
+    const h = inState[loops[i].header];
+    if (sum === undefined || h === null || !h.guarded.includes(anchor)) return undefined;
+    const ab = blockOf.get(a) ?? -1;
+    if (!(ab === b ? a < pc : dominates(cfg, ab, b))) return undefined;
+    if (sum.c === CONST) return { loop: i, reg: -1, add: sum.j + kacc };
+    for (let r = 0; r < 11; r++) {
+      if (h.id[r] === sum.c) return { loop: i, reg: r, add: sum.j - h.off[r] + kacc };
+    }
+    return undefined;
+  };
   // the accesses the facts prove
   for (let b = 0; b < cfg.n; b++) {
     const start = inState[b];
     if (start === null || !cfg.inLoop[b]) continue;
     const s = clone(start);
     for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc = next(pc)) {
+      const l = loops[loopOf[b]];
+      if (l !== undefined && p.code[pc] === 0x0f && p.src[pc] === l.reg && p.dst[pc] !== l.reg) {
+        const c = s.id[p.dst[pc]];
+        const invariant = c < 0 || !l.body.includes(blockOf.get(c) ?? -1);
+        if (c !== TOP && invariant) plusCounter.set(pc, { c, j: s.off[p.dst[pc]] });
+      }
       const a = checkedAccess(p, pc);
       if (a !== undefined && s.id[a.reg] !== TOP) {
         const kacc = s.off[a.reg] + a.off;
@@ -299,7 +355,8 @@ export function planRanges(p: DecodedProgram, cfg: Cfg): RangePlan {
             kacc + a.size <= s.facts[i + 1] &&
             !cfg.inLoop[blockOf.get(anchor) ?? b];
           if (!ok) continue;
-          proven.set(pc, { anchor, write: a.write });
+          const fast = fastProof(b, pc, s, a.reg, kacc, anchor);
+          proven.set(pc, fast ? { anchor, write: a.write, fast } : { anchor, write: a.write });
           const g = guards.get(anchor) ?? { read: false, write: false };
           if (a.write) g.write = true;
           else g.read = true;
