@@ -115,6 +115,28 @@ describe("jit: range proofs (planning)", () => {
   });
 });
 
+describe("jit: the values base registers hold (cache keys)", () => {
+  it("tells a register's context accesses from its packet accesses", () => {
+    const src = `
+      ldxw %r2, [%r1+4]
+      ldxw %r1, [%r1]
+      mov %r3, %r1
+      add %r3, 14
+      jgt %r3, %r2, out
+      ldxb %r0, [%r1+12]
+      ldxb %r4, [%r3-1]
+    out:
+      exit`;
+    const p = decodeProgram(assemble(src));
+    const { baseValue } = planRanges(p, buildCfg(p, 0, p.length, 0));
+    const v = [0, 1, 5, 6].map((pc) => baseValue.get(pc));
+    expect(v[0]).toBe(v[1]);
+    expect(v[2]).toBe(1); // the value the load at pc 1 produced
+    expect(v[3]).toBe(1); // r3 = r1 + 14
+    expect(v[0]).not.toBe(v[2]);
+  });
+});
+
 describe("jit: range proofs (runs match the interpreter)", () => {
   const data = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 5) & 0xff);
 

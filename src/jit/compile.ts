@@ -124,6 +124,9 @@ export function compileProgram(p: DecodedProgram, opts: CompileOptions): Compile
   return { bytes: mb.build(), entries, checkpoints };
 }
 
+/** Cache groups keyed by a register's value per function (see `FuncCompiler.groupKey`). */
+const MAX_VALUE_GROUPS = 16;
+
 /** Fixed local indices (params first). */
 const L = {
   R0: 7,
@@ -162,13 +165,14 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly maxFrames: number;
   readonly builtinHelpers: ReadonlySet<number>;
   readonly locals: number[] = [...FIXED_LOCALS];
-  private readonly caches = new Map<number, Cache>();
+  private readonly caches = new Map<string, Cache>();
   private readonly groupOf: Map<number, AccessGroup>;
   /** Whether stepping code is being emitted (see `stepping`). */
   private inStepping = false;
   /** Set once every cache is allocated: entry and post-call syncs must cover them all. */
   private sealed = false;
-  private readonly groups = new Map<number, Cache[]>();
+  private readonly groups = new Map<string, Cache[]>();
+  private valueGroups = 0;
   private gEpoch = -1;
   private readonly stackTop: number;
   private readonly progArray: CompileOptions["progArray"];
@@ -242,11 +246,11 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
         const a = checkedAccess(p, pc);
         if (a !== undefined && !this.groupOf.has(pc) && !proven.has(pc)) {
-          this.cache(a.reg, a.write, a.size);
+          this.cache(pc, a.reg, a.write, a.size);
         }
       }
     }
-    for (const g of this.groupOf.values()) this.cache(g.reg, g.write, g.span);
+    for (const g of this.groupOf.values()) this.cache(g.members[0].pc, g.reg, g.write, g.span);
     this.sealed = true;
   }
 
@@ -281,22 +285,40 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return this.inStepping ? undefined : this.groupOf.get(pc);
   }
 
-  cache(reg: number, write: boolean, size: number): Cache {
-    const key = (reg * 2 + (write ? 1 : 0)) * 65536 + size;
+  cache(pc: number, reg: number, write: boolean, size: number): Cache {
+    const group = this.groupKey(pc, reg);
+    const key = `${group}/${write ? "w" : "r"}${size}`;
     let c = this.caches.get(key);
     if (c === undefined) {
-      if (this.sealed) throw new Error(`jit: no cache for r${reg} (${size} bytes)`);
+      if (this.sealed) throw new Error(`jit: no cache for r${reg} (${size} bytes) at pc ${pc}`);
       const lo = 7 + this.locals.length; // params come first
       this.locals.push(I64, I64);
       const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
       c = { reg, write, size, lo, lim: lo + 1, glo, glim };
       if (this.gEpoch < 0) this.gEpoch = this.newGlobal(I32, -1);
       this.caches.set(key, c);
-      const group = this.groups.get(reg) ?? [];
-      group.push(c);
-      this.groups.set(reg, group);
+      const members = this.groups.get(group) ?? [];
+      members.push(c);
+      this.groups.set(group, members);
     }
     return c;
+  }
+
+  /**
+   * The caches an access at `pc` through `reg` shares (and refills together): those of the
+   * value the register holds there (ranges.ts `baseValue`), so that one register holding the
+   * context and then the packet does not evict one range with the other on every run; those
+   * of the register when the value is unknown, or past MAX_VALUE_GROUPS values.
+   */
+  private groupKey(pc: number, reg: number): string {
+    const value = this.ranges.baseValue.get(pc);
+    const byValue = value === undefined ? undefined : `r${reg}=${value}`;
+    if (byValue !== undefined && this.groups.has(byValue)) return byValue;
+    if (byValue !== undefined && this.valueGroups < MAX_VALUE_GROUPS && !this.sealed) {
+      this.valueGroups++;
+      return byValue;
+    }
+    return `r${reg}`;
   }
 
   walk(): WalkLocals | undefined {
@@ -304,8 +326,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return !this.inStepping && this.cfg.inLoop[this.block] ? this.walkLocals : undefined;
   }
 
-  cacheGroup(reg: number): readonly Cache[] {
-    return this.groups.get(reg) ?? [];
+  cacheGroup(pc: number, reg: number): readonly Cache[] {
+    return this.groups.get(this.groupKey(pc, reg)) ?? [];
   }
 
   funcIndex(pc: number): number {

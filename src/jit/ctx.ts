@@ -68,8 +68,8 @@ export interface FnCtx {
   readonly check: number;
   /** Type index of the eBPF function signature. */
   readonly sig: number;
-  /** The cache of `size`-byte accesses through `reg`. */
-  cache(reg: number, write: boolean, size: number): Cache;
+  /** The cache of `size`-byte accesses through `reg` at `pc` (shared by the value it holds). */
+  cache(pc: number, reg: number, write: boolean, size: number): Cache;
   /** The access group the checked access at `pc` belongs to, if any (see groups.ts). */
   accessGroup(pc: number): AccessGroup | undefined;
   /**
@@ -86,8 +86,8 @@ export interface FnCtx {
   guardAt(pc: number): { read?: number; write?: number } | undefined;
   /** Whether instructions are being lowered as stepping code (checks walk the tables). */
   stepping(): boolean;
-  /** Every cache of register `reg`. */
-  cacheGroup(reg: number): readonly Cache[];
+  /** Every cache the access through `reg` at `pc` shares its refills with. */
+  cacheGroup(pc: number, reg: number): readonly Cache[];
   /** Locals for an inline table walk when the current block is in a loop, else undefined. */
   walk(): WalkLocals | undefined;
   /**

@@ -218,6 +218,10 @@ export interface VersionedCfg {
 /** `cfg` with a guard and a fast copy for each of `loops`. */
 export function versionLoops(cfg: Cfg, loops: readonly CountedLoop[]): VersionedCfg {
   const n = cfg.n;
+  if (loops.length === 0) {
+    const orig = Int32Array.from({ length: n }, (_, b) => b);
+    return { cfg, kind: new Uint8Array(n), loop: new Int32Array(n).fill(-1), orig, loops };
+  }
   const start = [...cfg.start];
   const last = [...cfg.last];
   const term = [...cfg.term];

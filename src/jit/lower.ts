@@ -299,7 +299,7 @@ function address(c: FnCtx, pc: number, base: number, off: number, size: number, 
 /** The check of an access group, at its first member: its span, else each member's. */
 function emitGroupCheck(c: FnCtx, g: AccessGroup): void {
   const o = c.out;
-  const span = c.cache(g.reg, g.write, g.span);
+  const span = c.cache(g.members[0].pc, g.reg, g.write, g.span);
   addressTo(c, g.reg, g.lo, c.TA);
   o.get(c.TA).get(span.lo).op(Op.i64_sub).get(span.lim).op(Op.i64_ge_u);
   o.u8(Op.if).u8(VOID);
@@ -343,8 +343,8 @@ function check(c: FnCtx, a: Access, how: "cached" | "walk" | "walk-only" | "call
     addr: c.TA,
     size: a.size,
     write: a.write,
-    cache: how === "cached" ? c.cache(a.reg, a.write, a.size) : undefined,
-    group: how === "walk-only" || how === "call" ? [] : c.cacheGroup(a.reg),
+    cache: how === "cached" ? c.cache(a.pc, a.reg, a.write, a.size) : undefined,
+    group: how === "walk-only" || how === "call" ? [] : c.cacheGroup(a.pc, a.reg),
     tmp: c.TI,
     lo: c.TB,
     hi: c.TC,

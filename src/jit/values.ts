@@ -1,0 +1,326 @@
+/**
+ * Value numbering of a function's registers, the dataflow under range proofs (ranges.ts) and
+ * the keys of bounds-check caches (compile.ts).
+ *
+ * Each register holds `V_a + k`: `V_a` the value the instruction at pc `a` produced when it last
+ * ran (negative ids: constants and the function's arguments), `k` a small constant; or nothing
+ * known (TOP). Unsigned register compares add facts `(V_a + k) mod 2^64 <= V_b`. Facts and ids
+ * about `V_a` are forgotten when the instruction at `a` runs again; calls forget every fact and
+ * every guard (a load whose range proof guard still holds, see ranges.ts).
+ *
+ * One pass in reverse postorder. A block's state is the meet of its forward predecessors'; at a
+ * loop header, what the loop's body may change is forgotten first (registers it writes, values
+ * and facts of instructions in it, guards if it calls), which is what the back edges could
+ * bring: so the pass needs no fixpoint and costs time linear in the function.
+ */
+import type { DecodedProgram } from "../isa/decode.js";
+import { OP_LDDW } from "../isa/opcodes.js";
+import { Term, type Cfg } from "./cfg.js";
+import { writesReg } from "./groups.js";
+
+/** A register's value is not tracked. */
+export const TOP = 0x7fffffff;
+/** The anchor of constants (`V = 0`). */
+export const CONST = -1;
+/** Anchors of the function's arguments r1..r5 and of r10: `ARG - r`. */
+const ARG = -100;
+/** Largest |k| tracked. */
+const MAX_OFF = 1 << 30;
+/** Facts kept per program point. */
+const MAX_FACTS = 16;
+
+/** What is known before an instruction. */
+export interface State {
+  id: number[];
+  off: number[];
+  /** Facts `(a, k, b)`, flat. */
+  facts: number[];
+  /** Loads whose guard holds (ran since the last call). */
+  guarded: number[];
+}
+
+function entryState(): State {
+  const id = new Array<number>(11).fill(TOP);
+  for (let r = 1; r <= 5; r++) id[r] = ARG - r;
+  id[10] = ARG - 10;
+  return { id, off: new Array<number>(11).fill(0), facts: [], guarded: [] };
+}
+
+function clone(s: State): State {
+  return {
+    id: s.id.slice(),
+    off: s.off.slice(),
+    facts: s.facts.length === 0 ? [] : s.facts.slice(),
+    guarded: s.guarded.length === 0 ? [] : s.guarded.slice(),
+  };
+}
+
+/** `into` := meet(into, s). */
+function meet(into: State, s: State): void {
+  for (let r = 0; r < 11; r++) {
+    if (into.id[r] !== s.id[r] || into.off[r] !== s.off[r]) into.id[r] = TOP;
+  }
+  if (into.facts.length > 0) {
+    const facts: number[] = [];
+    for (let i = 0; i < into.facts.length; i += 3) {
+      const [a, k, b] = [into.facts[i], into.facts[i + 1], into.facts[i + 2]];
+      if (hasFact(s, a, k, b)) facts.push(a, k, b);
+    }
+    into.facts = facts;
+  }
+  if (into.guarded.length > 0) into.guarded = into.guarded.filter((g) => s.guarded.includes(g));
+}
+
+/** Whether `s` knows `(V_a + k) mod 2^64 <= V_b`. */
+export function hasFact(s: State, a: number, k: number, b: number): boolean {
+  for (let i = 0; i < s.facts.length; i += 3) {
+    if (s.facts[i] === a && s.facts[i + 1] === k && s.facts[i + 2] === b) return true;
+  }
+  return false;
+}
+
+/** Forgets the facts that mention an id `dead(id)` says is gone. */
+function dropFacts(s: State, dead: (id: number) => boolean): void {
+  let keep = true;
+  for (let i = 0; i < s.facts.length && keep; i += 3) {
+    if (dead(s.facts[i]) || dead(s.facts[i + 2])) keep = false;
+  }
+  if (keep) return;
+  const facts: number[] = [];
+  for (let i = 0; i < s.facts.length; i += 3) {
+    if (!dead(s.facts[i]) && !dead(s.facts[i + 2])) facts.push(s.facts[i], s.facts[i + 1], s.facts[i + 2]); // prettier-ignore
+  }
+  s.facts = facts;
+}
+
+/** The instruction at `pc` produced a new value `V_pc` in `reg` (`load`: a guardable load). */
+function define(s: State, reg: number, pc: number, load: boolean): void {
+  for (let r = 0; r < 11; r++) if (s.id[r] === pc) s.id[r] = TOP;
+  if (s.facts.length > 0) dropFacts(s, (id) => id === pc);
+  if (s.guarded.includes(pc)) s.guarded = s.guarded.filter((g) => g !== pc);
+  s.id[reg] = pc;
+  s.off[reg] = 0;
+  if (load) s.guarded.push(pc);
+}
+
+/** What a call (or a legacy packet load, which calls out) does: r0 new, r1..r5 clobbered. */
+function call(s: State, pc: number): void {
+  s.facts = [];
+  s.guarded = [];
+  for (let r = 1; r <= 5; r++) s.id[r] = TOP;
+  define(s, 0, pc, false);
+}
+
+/** `reg += k` (64-bit). */
+function addConst(s: State, reg: number, k: number, pc: number): void {
+  if (s.id[reg] === TOP) return;
+  const off = s.off[reg] + k;
+  if (Math.abs(off) > MAX_OFF) define(s, reg, pc, false);
+  else s.off[reg] = off;
+}
+
+/** The effect of the (non-jump) instruction at `pc`. */
+function step(p: DecodedProgram, s: State, pc: number): void {
+  const code = p.code[pc];
+  const cls = code & 7;
+  const d = p.dst[pc];
+  if (code === 0x85 || code === 0x8d || (cls === 0 && code !== OP_LDDW)) return call(s, pc);
+  if (cls === 7) {
+    const op = code & 0xf8;
+    const src = p.src[pc];
+    const imm = p.imm[pc];
+    if (op === 0xb0) {
+      s.id[d] = CONST;
+      s.off[d] = imm;
+    } else if (op === 0xb8 && p.off[pc] === 0) {
+      s.id[d] = s.id[src];
+      s.off[d] = s.off[src];
+    } else if (op === 0x00) addConst(s, d, imm, pc);
+    else if (op === 0x10) addConst(s, d, -imm, pc);
+    else if ((op === 0x08 || op === 0x18) && s.id[src] === CONST) {
+      addConst(s, d, op === 0x08 ? s.off[src] : -s.off[src], pc);
+    } else if (op === 0x08 && s.id[d] === CONST && s.id[src] !== TOP) {
+      const k = s.off[d];
+      s.id[d] = s.id[src];
+      s.off[d] = s.off[src];
+      addConst(s, d, k, pc);
+    } else define(s, d, pc, false);
+    return;
+  }
+  if (cls === 4) {
+    if ((code & 0xf8) === 0xb0 && p.imm[pc] >= 0) {
+      s.id[d] = CONST;
+      s.off[d] = p.imm[pc];
+    } else define(s, d, pc, false);
+    return;
+  }
+  if (cls === 1) define(s, d, pc, true);
+  else if (code === OP_LDDW) define(s, d, pc, false);
+  else if (code === 0xc3 || code === 0xdb) {
+    const imm = p.imm[pc];
+    if (imm === 0xf1) define(s, 0, pc, false);
+    else if (imm & 1) define(s, p.src[pc], pc, false);
+  }
+}
+
+/** Adds the fact `x (+ 1 when strict) <= y` where `x`, `y` are registers. */
+function addFact(s: State, x: number, y: number, strict: boolean): void {
+  if (s.id[x] === TOP || s.id[y] === TOP || s.off[y] !== 0) return;
+  const b = s.id[y];
+  if (!s.guarded.includes(b) || s.facts.length >= 3 * MAX_FACTS) return;
+  const k = s.off[x] + (strict ? 1 : 0);
+  if (!hasFact(s, s.id[x], k, b)) s.facts.push(s.id[x], k, b);
+}
+
+/** The states on the taken and the fall-through edge of the conditional jump at `pc`. */
+function branch(p: DecodedProgram, s: State, pc: number): [State, State] {
+  const taken = clone(s);
+  const fall = s;
+  const code = p.code[pc];
+  if ((code & 7) !== 5 || (code & 8) === 0) return [taken, fall];
+  const x = p.dst[pc];
+  const y = p.src[pc];
+  switch (code & 0xf0) {
+    case 0x20: // x > y
+      addFact(fall, x, y, false);
+      addFact(taken, y, x, true);
+      break;
+    case 0x30: // x >= y
+      addFact(taken, y, x, false);
+      addFact(fall, x, y, true);
+      break;
+    case 0xa0: // x < y
+      addFact(taken, x, y, true);
+      addFact(fall, y, x, false);
+      break;
+    case 0xb0: // x <= y
+      addFact(taken, x, y, false);
+      addFact(fall, y, x, true);
+      break;
+  }
+  return [taken, fall];
+}
+
+/** What a loop's body may change, for the state at its header. */
+interface LoopEffect {
+  /** Blocks of the body. */
+  readonly body: Uint8Array;
+  /** Registers the body writes, as a bit mask. */
+  readonly writes: number;
+  /** Whether the body calls out. */
+  readonly calls: boolean;
+}
+
+/** The effects of the natural loops of `cfg`, by header. */
+function loopEffects(p: DecodedProgram, cfg: Cfg, preds: number[][]): Map<number, LoopEffect> {
+  const out = new Map<number, LoopEffect>();
+  for (let h = 0; h < cfg.n; h++) {
+    if (!cfg.loopHeader[h]) continue;
+    const body = new Uint8Array(cfg.n);
+    body[h] = 1;
+    const work = preds[h].filter((u) => u >= h);
+    while (work.length > 0) {
+      const b = work.pop() as number;
+      if (body[b]) continue;
+      body[b] = 1;
+      for (const q of preds[b]) work.push(q);
+    }
+    let writes = 0;
+    let calls = false;
+    for (let b = 0; b < cfg.n; b++) {
+      if (!body[b]) continue;
+      for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+        const c = p.code[pc];
+        if (c === 0x85 || c === 0x8d || ((c & 7) === 0 && c !== OP_LDDW)) {
+          calls = true;
+          writes |= 0x3f;
+        }
+        for (let r = 0; r < 10; r++) if (writesReg(p, pc, r)) writes |= 1 << r;
+      }
+    }
+    out.set(h, { body, writes, calls });
+  }
+  return out;
+}
+
+/** What {@link numberValues} reports, before each instruction of each block. */
+export interface ValueVisitor {
+  /** The state before the instruction at `pc` of block `b` (do not keep it: it changes). */
+  insn(b: number, pc: number, s: Readonly<State>): void;
+  /** The state at the entry of block `b` (do not keep it: clone it). */
+  block?(b: number, s: Readonly<State>): void;
+}
+
+/**
+ * Runs the dataflow over a reducible `cfg` (of `p`), calling `visit` along the way; the block
+ * of each pc is `blockOf`. Returns false (and visits nothing) for an irreducible graph.
+ */
+export function numberValues(
+  p: DecodedProgram,
+  cfg: Cfg,
+  blockOf: (pc: number) => number,
+  visit: ValueVisitor,
+): boolean {
+  if (!cfg.reducible) return false;
+  const n = cfg.n;
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  for (let b = 0; b < n; b++) {
+    if (cfg.succ0[b] >= 0) preds[cfg.succ0[b]].push(b);
+    if (cfg.succ1[b] >= 0) preds[cfg.succ1[b]].push(b);
+  }
+  const loops = loopEffects(p, cfg, preds);
+  const out: (State | null)[][] = Array.from({ length: n }, () => [null, null]);
+  // forward successors each block still has to feed (its states are dropped after the last)
+  const pending = new Int32Array(n);
+  for (let b = 0; b < n; b++) {
+    for (const t of [cfg.succ0[b], cfg.succ1[b]]) if (t > b) pending[b]++;
+  }
+  for (let b = 0; b < n; b++) {
+    let s: State | null = b === 0 ? entryState() : null;
+    for (const q of preds[b]) {
+      if (q >= b) continue; // a back edge: its effect is the loop's, below
+      const o = cfg.succ0[q] === b ? out[q][0] : out[q][1];
+      if (o === null) continue;
+      if (s === null) s = clone(o);
+      else meet(s, o);
+      // both edges of q lead here: meet the other too
+      if (cfg.succ0[q] === b && cfg.succ1[q] === b && out[q][1] !== null) meet(s, out[q][1] as State); // prettier-ignore
+      if (--pending[q] <= 0) out[q] = [null, null];
+    }
+    if (s === null) continue;
+    const loop = loops.get(b);
+    if (loop !== undefined) {
+      const inBody = (id: number) => id >= 0 && loop.body[blockOf(id)] === 1;
+      for (let r = 0; r < 11; r++) {
+        if ((loop.writes >> r) & 1 || inBody(s.id[r])) s.id[r] = TOP;
+      }
+      dropFacts(s, inBody);
+      s.guarded = loop.calls ? [] : s.guarded.filter((g) => !inBody(g));
+    }
+    visit.block?.(b, s);
+    const term = cfg.term[b];
+    const end = term === Term.Goto || term === Term.Cond ? cfg.last[b] : -1;
+    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
+      visit.insn(b, pc, s);
+      if (pc !== end) step(p, s, pc);
+    }
+    if (term === Term.Cond) out[b] = branch(p, s, cfg.last[b]);
+    else if (term !== Term.Exit) out[b] = [s, null];
+  }
+  return true;
+}
+
+/** The block of each pc of `cfg`'s blocks (-1 for a pc in none). */
+export function blockIndex(p: DecodedProgram, cfg: Cfg): (pc: number) => number {
+  let lo = Infinity;
+  let hi = -1;
+  for (let b = 0; b < cfg.n; b++) {
+    lo = Math.min(lo, cfg.start[b]);
+    hi = Math.max(hi, cfg.last[b]);
+  }
+  const of = new Int32Array(Math.max(hi - lo + 1, 0)).fill(-1);
+  for (let b = 0; b < cfg.n; b++) {
+    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) of[pc - lo] = b; // prettier-ignore
+  }
+  return (pc) => (pc >= lo && pc <= hi ? of[pc - lo] : -1);
+}
