@@ -112,25 +112,31 @@ static inline u64 load64(const u8 *p) {
   __builtin_memcpy(&v, p, 8);
   return v;
 }
-static inline u32 rotl(u32 x, u32 r) { return (x << r) | (x >> (32 - r)); }
 
-/** Murmur3-style hash of a key (the kernel's jhash order is not observable: see keys()). */
+/**
+ * A multiply-mix hash of a key (the kernel's jhash order is not observable: see keys()): each
+ * 8-byte word times its own odd constant, so the products do not wait on each other, xored
+ * together and mixed once; the top half of the last product, so the bucket index (low bits)
+ * depends on every bit.
+ */
 static u32 hash_key(const u8 *k, u32 n) {
-  u32 h = 0x9747b28cu ^ n;
+  u64 h = 0x9e3779b97f4a7c15ull * (n + 1);
+  u64 c = 0xbf58476d1ce4e5b9ull;
   u32 i = 0;
-  for (; i + 4 <= n; i += 4) {
-    u32 w = load32(k + i) * 0xcc9e2d51u;
-    h ^= rotl(w, 15) * 0x1b873593u;
-    h = rotl(h, 13) * 5 + 0xe6546b64u;
+  for (; i + 8 <= n; i += 8, c += 0x94d049bb133111ecull) h ^= load64(k + i) * c;
+  if (i < n) {
+    u64 t = 0;
+    u32 s = 0;
+    if (i + 4 <= n) {
+      t = load32(k + i);
+      i += 4;
+      s = 32;
+    }
+    for (; i < n; i++, s += 8) t |= (u64)k[i] << s;
+    h ^= (t + 1) * c;
   }
-  u32 t = 0;
-  for (u32 s = 0; i < n; i++, s += 8) t |= (u32)k[i] << s;
-  h ^= rotl(t * 0xcc9e2d51u, 15) * 0x1b873593u;
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  return h ^ (h >> 16);
+  h ^= h >> 29;
+  return (u32)((h * 0xff51afd7ed558ccdull) >> 32);
 }
 
 static int key_eq(const u8 *a, const u8 *b, u32 n) {
