@@ -48,6 +48,9 @@ const FORMS: [string, string, string, string][] = [
   ["32-bit jlt", "mov32 %r3, 0", "add32 %r3, 1", "jlt32 %r3, 25, loop"],
   ["32-bit jne", "mov32 %r3, 2", "add32 %r3, 2", "jne32 %r3, 30, loop"],
   ["limit in a register", "mov %r3, 0\nmov %r7, 33", "add %r3, 1", "jlt %r3, %r7, loop"],
+  // clang steps a 64-bit index and compares its low half: 'r3 += 2; if w3 != 1500'
+  ["64-bit step, 32-bit compare", "mov %r3, 0", "add %r3, 2", "jne32 %r3, 40, loop"],
+  ["32-bit step, 64-bit compare", "lddw %r3, 0x500000001", "add32 %r3, 3", "jlt %r3, 40, loop"],
 ];
 
 /**
@@ -92,10 +95,10 @@ describe("jit: counted loops (planning)", () => {
     expect(loopsOf(LOOP("mov %r3, 0", "add %r3, 1", "jlt %r3, 9, loop", "mov %r3, 2"))).toEqual([]); // prettier-ignore
     expect(loopsOf(LOOP("mov %r3, 0\nmov %r7, 1", "add %r3, %r7", "jlt %r3, 9, loop"))).toEqual([]); // prettier-ignore
     expect(loopsOf(LOOP("mov %r3, 0\nmov %r7, 9", "add %r3, 1", "jlt %r3, %r7, loop", "add %r7, 1"))).toEqual([]); // prettier-ignore
-    // counting the wrong way, a negative limit, a width mismatch, jset
+    // counting the wrong way, a negative limit, a step of 2^15 + 1, jset
     expect(loopsOf(LOOP("mov %r3, 0", "sub %r3, 1", "jlt %r3, 9, loop"))).toEqual([]);
     expect(loopsOf(LOOP("mov %r3, 0", "add %r3, 1", "jlt %r3, -9, loop"))).toEqual([]);
-    expect(loopsOf(LOOP("mov %r3, 0", "add32 %r3, 1", "jlt %r3, 9, loop"))).toEqual([]);
+    expect(loopsOf(LOOP("mov %r3, 0", "add %r3, 32769", "jlt %r3, 99999, loop"))).toEqual([]);
     expect(loopsOf(LOOP("mov %r3, 0", "add %r3, 1", "jset %r3, 9, loop"))).toEqual([]);
   });
 
@@ -136,6 +139,8 @@ describe("jit: counted loops (budget stops match the interpreter exactly)", () =
   it("counters the guard refuses: out of range, or never equal to the limit", () => {
     // from 2^31 to 2^31 + 10: not in [0, 2^31)
     sweep(LOOP("lddw %r3, 0x80000000\nlddw %r7, 0x8000000a", "add %r3, 1", "jne %r3, %r7, loop"), mem); // prettier-ignore
+    // a 64-bit counter out of range whose low half the compare sees
+    sweep(LOOP("lddw %r3, 0x500000000", "add %r3, 2", "jne32 %r3, 40, loop"), mem);
     // only the low 32 bits of the limit count in a 32-bit compare
     sweep(LOOP("mov %r3, 0\nlddw %r7, 0x100000005", "add32 %r3, 1", "jlt32 %r3, %r7, loop"), mem); // prettier-ignore
     // 1, 3, 5, ... never equals 40, and a 64-bit limit of 2^32 + 5 is out of range: both run

@@ -37,10 +37,14 @@ export interface CountedLoop {
   readonly body: readonly number[];
   readonly header: number;
   readonly latch: number;
-  /** The counter register, its step per iteration and width (32: ALU32 and JMP32). */
+  /**
+   * The counter register, its step per iteration and width (that of the add that steps it:
+   * ALU32 keeps 32 bits), and the width of the back edge's compare (JMP32: 32).
+   */
   readonly reg: number;
   readonly step: number;
   readonly width: 32 | 64;
+  readonly cmpWidth: 32 | 64;
   /** The block that steps the counter. */
   readonly update: number;
   /**
@@ -132,7 +136,7 @@ function countedLoop(
   // the back edge's compare
   const j = cfg.last[latch];
   const code = p.code[j];
-  const width = (code & 7) === 5 ? 64 : 32;
+  const cmpWidth = (code & 7) === 5 ? 64 : 32;
   let op = code & 0xf0;
   op = SIGNED_TO_PLAIN[op] ?? op;
   if (cfg.succ1[latch] === h) op = NEGATE[op] ?? -1;
@@ -147,15 +151,16 @@ function countedLoop(
   // the counter: written once in the loop, by a constant step, in a block on the spine
   let update = -1;
   let step = 0;
+  let width: 32 | 64 = 64;
   for (const b of body) {
     for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
       if (limitReg !== undefined && writesReg(p, pc, limitReg)) return undefined;
       if (!writesReg(p, pc, reg)) continue;
       const c = p.code[pc];
-      const add = width === 64 ? 0x07 : 0x04;
-      const sub = width === 64 ? 0x17 : 0x14;
-      if (update >= 0 || (c !== add && c !== sub)) return undefined;
-      step = c === add ? p.imm[pc] : -p.imm[pc];
+      // either width: in [0, 2^31) both compares see the same number
+      if (update >= 0 || (c !== 0x07 && c !== 0x17 && c !== 0x04 && c !== 0x14)) return undefined;
+      step = c === 0x07 || c === 0x04 ? p.imm[pc] : -p.imm[pc];
+      width = c === 0x07 || c === 0x17 ? 64 : 32;
       update = b;
     }
   }
@@ -176,7 +181,7 @@ function countedLoop(
     maxCost = Math.max(maxCost, v);
   }
   const spine = new Set(body.filter((b) => dominates(cfg, b, latch)));
-  return { body, header: h, latch, reg, step, width, update, pred: op, limitImm, limitReg, maxCost, count, spine }; // prettier-ignore
+  return { body, header: h, latch, reg, step, width, cmpWidth, update, pred: op, limitImm, limitReg, maxCost, count, spine }; // prettier-ignore
 }
 
 /** The counted loops of a reducible `cfg` (innermost, no calls; see the module comment). */
@@ -332,10 +337,10 @@ export interface LowerBound {
   readonly bound: number;
 }
 
-/** Pushes the counter's value as an integer (its low 32 bits for a 32-bit counter). */
-function counter(o: Bytes, l: CountedLoop, reg: number): void {
+/** Pushes register local `reg` as an integer of `width` bits. */
+function counter(o: Bytes, width: 32 | 64, reg: number): void {
   o.get(reg);
-  if (l.width === 32) o.op(Op.i32_wrap_i64, Op.i64_extend_i32_u);
+  if (width === 32) o.op(Op.i32_wrap_i64, Op.i64_extend_i32_u);
 }
 
 /**
@@ -360,11 +365,11 @@ export function emitGuardCond(
     o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
   }
   // x0 and the limit in [0, SAFE)
-  counter(o, l, regLocal(l.reg));
+  counter(o, l.width, regLocal(l.reg));
   o.tee(v.x0).i64(SAFE).op(Op.i64_ge_u);
   o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
   if (l.limitReg !== undefined) {
-    counter(o, l, regLocal(l.limitReg));
+    counter(o, l.cmpWidth, regLocal(l.limitReg));
     o.tee(v.k).i64(SAFE).op(Op.i64_ge_u);
     o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
   } else o.i64(l.limitImm ?? 0).set(v.k);
@@ -421,7 +426,7 @@ export function emitExitCharge(
   const updated = dominatesFrom(l.update);
   // completed iterations = updates - (updated this iteration ? 1 : 0)
   o.get(v.left);
-  counter(o, l, regLocal(l.reg));
+  counter(o, l.width, regLocal(l.reg));
   o.get(v.x0).op(Op.i64_sub).i64(l.step).op(Op.i64_div_s);
   if (updated) o.i64(1).op(Op.i64_sub);
   o.i64(spineCost).op(Op.i64_mul).i64(before).op(Op.i64_add);
