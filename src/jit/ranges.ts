@@ -64,6 +64,17 @@ export interface RangePlan {
   readonly baseValue: ReadonlyMap<number, number>;
 }
 
+/** Whether any block of `cfg` has an access the engine checks (LDX, ST, STX, atomics). */
+function hasCheckedAccess(p: DecodedProgram, cfg: Cfg): boolean {
+  for (let b = 0; b < cfg.n; b++) {
+    for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc++) {
+      const cls = p.code[pc] & 7;
+      if ((cls === 1 || cls === 2 || cls === 3) && checkedAccess(p, pc) !== undefined) return true;
+    }
+  }
+  return false;
+}
+
 /** Plans the range proofs of `cfg` (of `p`); `loops`: its counted loops (loops.ts). */
 export function planRanges(
   p: DecodedProgram,
@@ -74,6 +85,7 @@ export function planRanges(
   const guards = new Map<number, { read: boolean; write: boolean }>();
   const baseValue = new Map<number, number>();
   const plan = { proven, guards, baseValue };
+  if (!hasCheckedAccess(p, cfg)) return plan;
   const hasLoop = cfg.inLoop.some((x) => x === 1);
   const blockOf = blockIndex(p, cfg);
   // counted loops with a 64-bit counter, and the values they compute as V_c + j + counter
