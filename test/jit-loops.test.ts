@@ -139,6 +139,9 @@ describe("jit: counted loops (budget stops match the interpreter exactly)", () =
   it("counters the guard refuses: out of range, or never equal to the limit", () => {
     // from 2^31 to 2^31 + 10: not in [0, 2^31)
     sweep(LOOP("lddw %r3, 0x80000000\nlddw %r7, 0x8000000a", "add %r3, 1", "jne %r3, %r7, loop"), mem); // prettier-ignore
+    // -4, stepped by a 32-bit add and compared as 64 bits: 0xfffffffc is out of range (the
+    // guard's bound, 2^31, was once emitted sign-extended and let this in)
+    sweep(LOOP("mov %r3, -4", "add32 %r3, 4", "jslt %r3, 3, loop"), mem);
     // a 64-bit counter out of range whose low half the compare sees
     sweep(LOOP("lddw %r3, 0x500000000", "add %r3, 2", "jne32 %r3, 40, loop"), mem);
     // only the low 32 bits of the limit count in a 32-bit compare

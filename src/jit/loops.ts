@@ -366,11 +366,11 @@ export function emitGuardCond(
   }
   // x0 and the limit in [0, SAFE)
   counter(o, l.width, regLocal(l.reg));
-  o.tee(v.x0).i64(SAFE).op(Op.i64_ge_u);
+  o.tee(v.x0).i64(SAFE, 0).op(Op.i64_ge_u);
   o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
   if (l.limitReg !== undefined) {
     counter(o, l.cmpWidth, regLocal(l.limitReg));
-    o.tee(v.k).i64(SAFE).op(Op.i64_ge_u);
+    o.tee(v.k).i64(SAFE, 0).op(Op.i64_ge_u);
     o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
   } else o.i64(l.limitImm ?? 0).set(v.k);
   // the trip count T, in t
@@ -397,7 +397,7 @@ export function emitGuardCond(
     o.get(v.t).i64(1).get(v.t).i64(1).op(Op.i64_ge_s, Op.select).set(v.t);
   }
   // the last value, x0 + T * step, in [0, SAFE)
-  o.get(v.x0).get(v.t).i64(s).op(Op.i64_mul, Op.i64_add).i64(SAFE).op(Op.i64_ge_u);
+  o.get(v.x0).get(v.t).i64(s).op(Op.i64_mul, Op.i64_add).i64(SAFE, 0).op(Op.i64_ge_u);
   o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
   // T iterations of at most maxCost instructions fit in the budget
   o.get(v.t).i64(l.maxCost).op(Op.i64_mul).get(v.left).op(Op.i64_le_s);
