@@ -19,7 +19,8 @@ const loopProgram = fc
     span: fc.constantFrom(1, 2, 4, 8),
     access: fc.constantFrom("ldxb %r4, [%r5]", "ldxh %r4, [%r5]", "ldxw %r4, [%r5+1]", "ldxdw %r4, [%r5]", "stxb [%r5], %r3", "stxh [%r5+1], %r3", "ldxb %r4, [%r5-1]"), // prettier-ignore
     extra: fc.constantFrom("", "jset %r4, 1, skip\nadd %r6, 3\nskip:", "jgt %r6, 900, out"),
-    end: fc.constantFrom("data", "data", "stack", "short"),
+    end: fc.constantFrom("data", "data", "stack", "short", "unmapped", "far"),
+    shift: fc.constantFrom(0, 0, 30, 63, -2, -70),
     limitValue: fc.constantFrom("mov %r7, 30", "lddw %r7, 0x100000005", "mov %r7, 0"),
     insnLimit: fc.constantFrom(30, 77, 150, 400, 1000, 100000),
   })
@@ -30,7 +31,11 @@ const loopProgram = fc
         ? "mov %r2, %r10"
         : r.end === "short"
           ? "add %r2, %r1\nadd %r2, -9"
-          : "add %r2, %r1";
+          : r.end === "unmapped"
+            ? "mov %r2, 4096"
+            : r.end === "far"
+              ? "lddw %r2, 0x7fff0000"
+              : "add %r2, %r1";
     const src = `
       mov %r8, %r10
       add %r8, -64
@@ -42,6 +47,7 @@ const loopProgram = fc
       mov %r6, 0
     loop:
       mov %r5, ${r.base}
+      add %r5, ${r.shift}
       add %r5, %r3
       mov %r0, %r5
       add %r0, ${r.span}
