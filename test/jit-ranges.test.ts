@@ -139,6 +139,13 @@ describe("jit: the values base registers hold (cache keys)", () => {
 
 describe("jit: range proofs (runs match the interpreter)", () => {
   const data = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 5) & 0xff);
+  /** Runs `src` on both engines: the same fault, at `pc`. */
+  const faultsAsInterpreter = (src: string, pc: number) => {
+    const [i, j] = runBoth(assemble(src), { mem: data });
+    expect(i.ok).toBe(false);
+    expect(j).toEqual(i);
+    if (!i.ok) expect(i.error).toMatch(new RegExp(`pc ${pc}\\b`));
+  };
 
   it("the checksum loop, and a loop that writes what it proved", () => {
     const [i, j] = runBoth(assemble(SUM16("ldxh %r7, [%r5]")), { mem: data, runs: 3 });
@@ -166,21 +173,14 @@ describe("jit: range proofs (runs match the interpreter)", () => {
 
   it("a base that wraps past the compare faults where the interpreter does", () => {
     // r5 = 2^64 - 2: r5 + 2 wraps to 0, which is <= the end
-    const src = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nmov %r1, -2");
-    const [i, j] = runBoth(assemble(src), { mem: data });
-    expect(i.ok).toBe(false);
-    expect(j).toEqual(i);
-    if (!i.ok) expect(i.error).toMatch(/pc 11\b/);
+    faultsAsInterpreter(SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nmov %r1, -2"), 11); // prettier-ignore
   });
 
   it("a base below every region faults: the fast copy's guard sends the loop to its checks", () => {
     // r1 = 0x1000 (nothing is mapped there) while the end is the data's: r5 + 2 <= end holds
     const src = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nmov %r1, 0x1000");
     expect(provenOf(src)).toEqual({ 11: "3f" });
-    const [i, j] = runBoth(assemble(src), { mem: data });
-    expect(i.ok).toBe(false);
-    expect(j).toEqual(i);
-    if (!i.ok) expect(i.error).toMatch(/pc 11\b/);
+    faultsAsInterpreter(src, 11);
   });
 
   it("an end outside every region gives a guard that never passes", () => {

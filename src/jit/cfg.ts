@@ -172,7 +172,7 @@ export function buildCfg(p: DecodedProgram, start: number, end: number, entry: n
     s0[r] = bS0[d] < 0 ? -1 : rpo[blockOf[bS0[d] - start]];
     s1[r] = bS1[d] < 0 ? -1 : rpo[blockOf[bS1[d] - start]];
   }
-  return analyse(n, sb, lb, term, s0, s1);
+  return cfgFromGraph(n, sb, lb, term, s0, s1);
 }
 
 /**
@@ -265,17 +265,6 @@ function dominators(
  * block 0 (see loops.ts, which adds blocks to a CFG).
  */
 export function cfgFromGraph(
-  n: number,
-  start: Int32Array,
-  last: Int32Array,
-  term: Uint8Array,
-  s0: Int32Array,
-  s1: Int32Array,
-): Cfg {
-  return analyse(n, start, last, term, s0, s1);
-}
-
-function analyse(
   n: number,
   start: Int32Array,
   last: Int32Array,
