@@ -183,6 +183,60 @@ describe("jit: range proofs (runs match the interpreter)", () => {
     faultsAsInterpreter(src, 11);
   });
 
+  it("a fast copy uses its own loop's base + counter only, with offsets the guard can add", () => {
+    // found in review: the base was stepped by an earlier loop's counter (-600, never
+    // range-checked: that loop ran its checked copy), and an offset past 2^31
+    const otherLoop = `
+      add %r2, %r1
+      stxdw [%r10-8], %r2
+      ldxdw %r4, [%r10-8]
+      mov %r3, -600
+    first:
+      mov %r5, %r1
+      add %r5, %r3
+      add %r3, 600
+      jne %r3, 0, first
+      mov %r8, 0
+    second:
+      mov %r0, %r5
+      add %r0, 1
+      jgt %r0, %r4, out
+      stxb [%r5], %r8
+      add %r8, 1
+      jne %r8, 4, second
+    out:
+      mov %r0, %r8
+      exit`;
+    expect(provenOf(otherLoop)).toEqual({ 12: "2w" });
+    faultsAsInterpreter(otherLoop, 12);
+    const farOffset = `
+      add %r2, %r1
+      stxdw [%r10-8], %r2
+      ldxdw %r4, [%r10-8]
+      lddw %r9, 0x3ffffda9
+      add %r1, %r9
+      add %r1, 0x40000000
+      mov %r3, 0
+      mov %r6, 0
+    loop:
+      mov %r5, %r1
+      add %r5, -0x40000000
+      add %r5, -0x40000000
+      add %r5, %r3
+      mov %r0, %r5
+      add %r0, 1
+      jgt %r0, %r4, out
+      ldxb %r7, [%r5-1]
+      add %r6, %r7
+      add %r3, 1
+      jne %r3, 4, loop
+    out:
+      mov %r0, %r6
+      exit`;
+    expect(provenOf(farOffset)).toEqual({ 16: "2" });
+    faultsAsInterpreter(farOffset, 16);
+  });
+
   it("an end outside every region gives a guard that never passes", () => {
     const src = SUM16("ldxh %r7, [%r5]").replace("add %r2, %r1", "mov %r2, 256\nmov %r1, 0");
     const [i, j] = runBoth(assemble(src), { mem: data });

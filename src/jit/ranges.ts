@@ -75,6 +75,9 @@ function hasCheckedAccess(p: DecodedProgram, cfg: Cfg): boolean {
   return false;
 }
 
+/** Largest |add| of a {@link FastProof} (the guard adds it as an i64 constant). */
+const MAX_FAST_ADD = 1 << 30;
+
 /** Plans the range proofs of `cfg` (of `p`); `loops`: its counted loops (loops.ts). */
 export function planRanges(
   p: DecodedProgram,
@@ -109,11 +112,15 @@ export function planRanges(
     const sum = plusCounter.get(a);
     const h = entry.get(loops[i].header);
     if (sum === undefined || h === undefined || !h.guarded.includes(anchor)) return undefined;
+    // the add must be this loop's (another loop's counter may never have been range-checked),
+    // and run before the access in every iteration
     const ab = blockOf(a);
-    if (!(ab === b ? a < pc : dominates(cfg, ab, b))) return undefined;
-    if (sum.c === CONST) return { loop: i, reg: -1, add: sum.j + kacc };
+    if (loopOf[ab] !== i || !(ab === b ? a < pc : dominates(cfg, ab, b))) return undefined;
+    const fast = (r: number, add: number) =>
+      Math.abs(add) <= MAX_FAST_ADD ? { loop: i, reg: r, add } : undefined;
+    if (sum.c === CONST) return fast(-1, sum.j + kacc);
     for (let r = 0; r < 11; r++) {
-      if (h.id[r] === sum.c) return { loop: i, reg: r, add: sum.j - h.off[r] + kacc };
+      if (h.id[r] === sum.c) return fast(r, sum.j - h.off[r] + kacc);
     }
     return undefined;
   };
