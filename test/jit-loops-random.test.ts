@@ -21,6 +21,7 @@ const loopProgram = fc
     extra: fc.constantFrom("", "jset %r4, 1, skip\nadd %r6, 3\nskip:", "jgt %r6, 900, out"),
     end: fc.constantFrom("data", "data", "stack", "short", "unmapped", "far"),
     shift: fc.constantFrom(0, 0, 30, 63, -2, -70),
+    pointer: fc.constantFrom(0, 0, 1, 2, -1),
     limitValue: fc.constantFrom("mov %r7, 30", "lddw %r7, 0x100000005", "mov %r7, 0"),
     insnLimit: fc.constantFrom(30, 77, 150, 400, 1000, 100000),
   })
@@ -61,7 +62,11 @@ const loopProgram = fc
       stxdw [%r1+8], %r6
       mov %r0, %r6
       exit`;
-    return { src, insnLimit: r.insnLimit };
+    // pointer mode: the base is set before the loop and stepped in it ('p += n'), not base + i
+    const ptr = r.pointer === 0 ? src : src
+      .replace("mov %r6, 0\n", `mov %r6, 0\nmov %r5, ${r.base}\nadd %r5, ${r.shift}\n`)
+      .replace(`mov %r5, ${r.base}\n      add %r5, ${r.shift}\n      add %r5, %r3`, `add %r5, ${r.pointer}`); // prettier-ignore
+    return { src: ptr, insnLimit: r.insnLimit };
   });
 
 describe("jit: random packet loops match the interpreter", () => {

@@ -92,6 +92,30 @@ describe("jit: range proofs (planning)", () => {
     expect(provenOf(other)).toEqual({ 10: "3" });
   });
 
+  it("proves a pointer stepped through the packet: a loop-carried register is one value per iteration", () => {
+    const ptr = (step: string) => `
+      add %r2, %r1
+      stxdw [%r10-8], %r2
+      ldxdw %r4, [%r10-8]
+      mov %r5, %r1
+      mov %r6, 0
+    loop:
+      mov %r0, %r5
+      add %r0, 2
+      jgt %r0, %r4, out
+      ldxh %r7, [%r5]
+      add %r6, %r7
+      ${step}
+      ja loop
+    out:
+      mov %r0, %r6
+      exit`;
+    expect(provenOf(ptr("mov %r5, %r0"))).toEqual({ 8: "2" });
+    expect(provenOf(ptr("add %r5, 2"))).toEqual({ 8: "2" });
+    // a fact about last iteration's pointer does not carry over: r5 + 2 checked, r5 + 3 read
+    expect(provenOf(ptr("add %r5, 2").replace("ldxh %r7, [%r5]", "ldxh %r7, [%r5+1]"))).toEqual({}); // prettier-ignore
+  });
+
   it("only uses guards outside loops, for accesses inside them", () => {
     const endInLoop = SUM16("ldxh %r7, [%r5]").replace("loop:", "loop:\nldxdw %r4, [%r10-8]");
     expect(provenOf(endInLoop)).toEqual({});
@@ -178,9 +202,9 @@ describe("jit: range proofs (runs match the interpreter)", () => {
 
   it("a base below every region faults: the fast copy's guard sends the loop to its checks", () => {
     // r1 = 0x1000 (nothing is mapped there) while the end is the data's: r5 + 2 <= end holds
-    const src = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nmov %r1, 0x1000");
-    expect(provenOf(src)).toEqual({ 11: "3f" });
-    faultsAsInterpreter(src, 11);
+    const src = SUM16("ldxh %r7, [%r5]").replace("mov %r6, 0", "mov %r6, 0\nlddw %r1, 0x1000");
+    expect(provenOf(src)).toEqual({ 12: "3f" });
+    faultsAsInterpreter(src, 12);
   });
 
   it("a fast copy uses its own loop's base + counter only, with offsets the guard can add", () => {
@@ -235,6 +259,31 @@ describe("jit: range proofs (runs match the interpreter)", () => {
       exit`;
     expect(provenOf(farOffset)).toEqual({ 16: "2" });
     faultsAsInterpreter(farOffset, 16);
+  });
+
+  it("a pointer stepped through the packet, and one stepped past it", () => {
+    const ptr = (init: string) => `
+      add %r2, %r1
+      stxdw [%r10-8], %r2
+      ldxdw %r4, [%r10-8]
+      ${init}
+      mov %r6, 0
+    loop:
+      mov %r0, %r5
+      add %r0, 2
+      jgt %r0, %r4, out
+      ldxh %r7, [%r5]
+      add %r6, %r7
+      add %r5, 3
+      ja loop
+    out:
+      mov %r0, %r6
+      exit`;
+    const [i, j] = runBoth(assemble(ptr("mov %r5, %r1")), { mem: data, runs: 2 });
+    expect(i.ok).toBe(true);
+    expect(j).toEqual(i);
+    faultsAsInterpreter(ptr("mov %r5, %r1\nadd %r5, -7"), 9);
+    faultsAsInterpreter(ptr("mov %r5, -2"), 8);
   });
 
   it("an end outside every region gives a guard that never passes", () => {

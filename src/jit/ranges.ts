@@ -26,7 +26,7 @@ import type { DecodedProgram } from "../isa/decode.js";
 import type { Cfg } from "./cfg.js";
 import { checkedAccess } from "./groups.js";
 import { dominates, type CountedLoop } from "./loops.js";
-import { CONST, TOP, blockIndex, numberValues, type State } from "./values.js";
+import { CONST, TOP, blockIndex, defBlock, numberValues, type State } from "./values.js";
 
 /** What an access proved in range needs: the guard (a load's pc) whose lower bound it tests. */
 export interface ProvenAccess {
@@ -155,7 +155,7 @@ export function planRanges(
       const l = loops[loopOf[b]];
       if (l !== undefined && p.code[pc] === 0x0f && p.src[pc] === l.reg && p.dst[pc] !== l.reg) {
         const c = s.id[p.dst[pc]];
-        const invariant = c < 0 || !l.body.includes(blockOf(c));
+        const invariant = !l.body.includes(defBlock(c, blockOf));
         if (c !== TOP && invariant) plusCounter.set(pc, { c, j: s.off[p.dst[pc]] });
       }
       const a = checkedAccess(p, pc);

@@ -9,9 +9,11 @@
  * every guard (a load whose range proof guard still holds, see ranges.ts).
  *
  * One pass in reverse postorder. A block's state is the meet of its forward predecessors'; at a
- * loop header, what the loop's body may change is forgotten first (registers it writes, values
- * and facts of instructions in it, guards if it calls), which is what the back edges could
- * bring: so the pass needs no fixpoint and costs time linear in the function.
+ * loop header, what the loop's body may change is forgotten first (values and facts of
+ * instructions in it, guards if it calls), and each register the body writes gets a new value
+ * of its own, the header's *phi*: what the back edges could bring. So the pass needs no
+ * fixpoint and costs time linear in the function, and a pointer stepped through a packet
+ * (`p += 2` in the loop) is still one value within an iteration.
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
@@ -24,6 +26,17 @@ export const TOP = 0x7fffffff;
 export const CONST = -1;
 /** Anchors of the function's arguments r1..r5 and of r10: `ARG - r`. */
 const ARG = -100;
+/**
+ * Anchors of the values loop-carried registers hold at a loop header (a new one in every
+ * iteration): `PHI - (16 * header + r)`.
+ */
+const PHI = -1000;
+
+/** The block that produces value `id`: its instruction's, a header's for a phi, else -1. */
+export function defBlock(id: number, blockOf: (pc: number) => number): number {
+  if (id >= 0 && id !== TOP) return blockOf(id);
+  return id <= PHI ? Math.floor((PHI - id) / 16) : -1;
+}
 /** Largest |k| tracked. */
 const MAX_OFF = 1 << 30;
 /** Facts kept per program point. */
@@ -290,12 +303,18 @@ export function numberValues(
     if (s === null) continue;
     const loop = loops.get(b);
     if (loop !== undefined) {
-      const inBody = (id: number) => id >= 0 && loop.body[blockOf(id)] === 1;
-      for (let r = 0; r < 11; r++) {
-        if ((loop.writes >> r) & 1 || inBody(s.id[r])) s.id[r] = TOP;
-      }
+      const inBody = (id: number) => {
+        const d = defBlock(id, blockOf);
+        return d >= 0 && loop.body[d] === 1;
+      };
       dropFacts(s, inBody);
       s.guarded = loop.calls ? [] : s.guarded.filter((g) => !inBody(g));
+      for (let r = 0; r < 11; r++) {
+        if ((loop.writes >> r) & 1) {
+          s.id[r] = PHI - (16 * b + r);
+          s.off[r] = 0;
+        } else if (inBody(s.id[r])) s.id[r] = TOP;
+      }
     }
     visit.block?.(b, s);
     const term = cfg.term[b];
