@@ -64,7 +64,7 @@ export class BudgetPlan {
   /**
    * Plans `cfg` (of `p`); checkpoints go to the module-wide list `checkpoints`. With
    * `deferAny` false every block charges at its start (for the dispatch-loop fallback).
-   * `kind`: the blocks' {@link BlockKind} when counted loops are versioned (loops.ts); guards
+   * `kind`: the blocks' `BlockKind` when counted loops are versioned (loops.ts); guards
    * and fast blocks are never deferrable.
    */
   constructor(

@@ -15,6 +15,9 @@
  *   of the iterations run so far, known from how far the counter moved: `(x - x0) / step`
  *   updates of the counter, one per iteration, minus the current iteration's when the edge
  *   leaves before the update.
+ * - In the fast copy, packet accesses at `base + counter` that a range proof covers need no
+ *   test at all: the guard checks `base` against the proof's lower bound (ranges.ts,
+ *   `FastProof`).
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
@@ -28,7 +31,7 @@ const MAX_BODY = 512;
 const MAX_LOOPS = 16;
 /** Largest |step| of a counter. */
 const MAX_STEP = 1 << 15;
-/** Counter values (and limits) the fast copy admits: `[0, SAFE)`. */
+/** Counter values (and limits) the fast copy admits: `[0, SAFE)` (emit as `i64(SAFE, 0)`). */
 const SAFE = 0x8000_0000;
 
 /** What a counted loop's guard and fast copy need to know. */
