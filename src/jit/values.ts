@@ -8,12 +8,14 @@
  * about `V_a` are forgotten when the instruction at `a` runs again; calls forget every fact and
  * every guard (a load whose range proof guard still holds, see ranges.ts).
  *
- * One pass in reverse postorder. A block's state is the meet of its forward predecessors'; at a
+ * Passes in reverse postorder. A block's state is the meet of its forward predecessors'; at a
  * loop header, what the loop's body may change is forgotten first (values and facts of
  * instructions in it, guards if it calls), and each register the body writes gets a new value
- * of its own, the header's *phi*: what the back edges could bring. So the pass needs no
- * fixpoint and costs time linear in the function, and a pointer stepped through a packet
- * (`p += 2` in the loop) is still one value within an iteration.
+ * of its own, the header's *phi*: what the back edges could bring. A pointer stepped through a
+ * packet (`p += 2` in the loop) is then one value within an iteration. Facts about phis are
+ * assumed where the entry brings them, and kept when every back edge brings them too (an
+ * induction: a loop rotated to test `p + 2 <= end` at its back edge); a dry pass drops the
+ * assumptions an edge refutes, so there are one to five passes, each linear in the function.
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
@@ -282,12 +284,57 @@ export function numberValues(
     if (cfg.succ1[b] >= 0) preds[cfg.succ1[b]].push(b);
   }
   const loops = loopEffects(p, cfg, preds);
+  // facts about headers' phis assumed true: dry passes drop those an entry or a back edge
+  // does not bring, until none is dropped (each pass drops one or ends)
+  const assumed = new Map<number, PhiFact[]>();
+  for (let round = 0; loops.size > 0; round++) {
+    if (round === MAX_ROUNDS) {
+      assumed.clear();
+      break;
+    }
+    if (!pass(p, cfg, blockOf, preds, loops, assumed, round === 0, null)) break;
+  }
+  pass(p, cfg, blockOf, preds, loops, assumed, false, visit);
+  return true;
+}
+
+/** `(phi of register r at the header) + k <= V_b`, assumed on every iteration's entry. */
+interface PhiFact {
+  readonly r: number;
+  readonly k: number;
+  readonly b: number;
+  /** Refuted: an entry or a back edge does not bring it. */
+  dead: boolean;
+}
+
+/** Dry passes before the assumed phi facts are all given up. */
+const MAX_ROUNDS = 4;
+
+/**
+ * One pass of {@link numberValues}. With `propose`, a loop header's entry state proposes the
+ * phi facts to assume (a fact about the value a register the loop writes holds on entry);
+ * every pass refutes those an entry or a back edge does not bring. Returns whether any was
+ * refuted (then another pass is needed; `visit` is null in such dry passes).
+ */
+function pass(
+  p: DecodedProgram,
+  cfg: Cfg,
+  blockOf: (pc: number) => number,
+  preds: number[][],
+  loops: Map<number, LoopEffect>,
+  assumed: Map<number, PhiFact[]>,
+  propose: boolean,
+  visit: ValueVisitor | null,
+): boolean {
+  const n = cfg.n;
+  let refuted = false;
   const out: (State | null)[][] = Array.from({ length: n }, () => [null, null]);
   // forward successors each block still has to feed (its states are dropped after the last)
   const pending = new Int32Array(n);
   for (let b = 0; b < n; b++) {
     for (const t of [cfg.succ0[b], cfg.succ1[b]]) if (t > b) pending[b]++;
   }
+  const phi = (h: number, r: number) => PHI - (16 * h + r);
   for (let b = 0; b < n; b++) {
     let s: State | null = b === 0 ? entryState() : null;
     for (const q of preds[b]) {
@@ -307,26 +354,67 @@ export function numberValues(
         const d = defBlock(id, blockOf);
         return d >= 0 && loop.body[d] === 1;
       };
+      const written = (r: number) => ((loop.writes >> r) & 1) === 1;
+      // the phi facts the entry brings (and, first, those it proposes)
+      const held = (r: number, k: number, fb: number) =>
+        s !== null && s.id[r] !== TOP && hasFact(s, s.id[r], k + s.off[r], fb) && s.guarded.includes(fb); // prettier-ignore
+      if (propose && !loop.calls) {
+        const list: PhiFact[] = [];
+        for (let r = 0; r < 10; r++) {
+          if (!written(r) || s.id[r] === TOP || inBody(s.id[r])) continue;
+          for (let i = 0; i < s.facts.length; i += 3) {
+            const fb = s.facts[i + 2];
+            if (s.facts[i] === s.id[r] && !inBody(fb) && s.guarded.includes(fb)) {
+              list.push({ r, k: s.facts[i + 1] - s.off[r], b: fb, dead: false });
+            }
+          }
+        }
+        if (list.length > 0) assumed.set(b, list);
+      }
+      const facts = assumed.get(b) ?? [];
+      for (const f of facts) {
+        if (!f.dead && !held(f.r, f.k, f.b)) {
+          f.dead = true;
+          refuted = true;
+        }
+      }
       dropFacts(s, inBody);
       s.guarded = loop.calls ? [] : s.guarded.filter((g) => !inBody(g));
       for (let r = 0; r < 11; r++) {
-        if ((loop.writes >> r) & 1) {
-          s.id[r] = PHI - (16 * b + r);
+        if (written(r)) {
+          s.id[r] = phi(b, r);
           s.off[r] = 0;
         } else if (inBody(s.id[r])) s.id[r] = TOP;
       }
+      for (const f of facts) {
+        if (!f.dead && s.facts.length < 3 * MAX_FACTS) s.facts.push(phi(b, f.r), f.k, f.b);
+      }
     }
-    visit.block?.(b, s);
+    visit?.block?.(b, s);
     const term = cfg.term[b];
     const end = term === Term.Goto || term === Term.Cond ? cfg.last[b] : -1;
     for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
-      visit.insn(b, pc, s);
+      visit?.insn(b, pc, s);
       if (pc !== end) step(p, s, pc);
     }
     if (term === Term.Cond) out[b] = branch(p, s, cfg.last[b]);
     else if (term !== Term.Exit) out[b] = [s, null];
+    // back edges: each assumed phi fact must hold for the value the register takes round
+    for (const e of [0, 1]) {
+      const h = e === 0 ? cfg.succ0[b] : cfg.succ1[b];
+      const o = out[b][e];
+      if (h < 0 || h > b || o === null) continue;
+      for (const f of assumed.get(h) ?? []) {
+        const x = o.id[f.r];
+        const ok = x !== TOP && hasFact(o, x, f.k + o.off[f.r], f.b) && o.guarded.includes(f.b);
+        if (!f.dead && !ok) {
+          f.dead = true;
+          refuted = true;
+        }
+      }
+    }
   }
-  return true;
+  return refuted;
 }
 
 /** The block of each pc of `cfg`'s blocks (-1 for a pc in none). */
