@@ -69,7 +69,65 @@ const loopProgram = fc
     return { src: ptr, insnLimit: r.insnLimit };
   });
 
+/**
+ * Random rotated pointer loops: the packet test before the loop and again at its back edge
+ * (what the value numbering's phi facts prove, values.ts), with the spans tested and read
+ * drawn apart so that some proofs must be refused.
+ */
+const rotatedProgram = fc
+  .record({
+    base: fc.constantFrom("%r1", "%r1", "%r8", "%r10"),
+    shift: fc.constantFrom(0, 0, 5, -2, -70),
+    entrySpan: fc.constantFrom(1, 2, 4),
+    backSpan: fc.constantFrom(1, 2, 4),
+    access: fc.constantFrom("ldxb %r4, [%r5]", "ldxh %r4, [%r5]", "ldxw %r4, [%r5]", "ldxb %r4, [%r5+1]", "stxh [%r5], %r6", "ldxb %r4, [%r5-1]"), // prettier-ignore
+    step: fc.constantFrom(1, 2, 3, 4, -1, 0),
+    extra: fc.constantFrom("", "jeq %r4, 7, loop", "add %r5, %r4\nand %r5, -1"),
+    end: fc.constantFrom("add %r2, %r1", "add %r2, %r1\nadd %r2, -9", "mov %r2, %r10", "mov %r2, 4096"), // prettier-ignore
+    insnLimit: fc.constantFrom(40, 120, 600, 100000),
+  })
+  .map((r) => ({
+    src: `
+      ${r.end}
+      stxdw [%r10-72], %r2
+      ldxdw %r9, [%r10-72]
+      mov %r8, %r10
+      add %r8, -64
+      mov %r5, ${r.base}
+      add %r5, ${r.shift}
+      mov %r6, 0
+      mov %r4, 0
+      mov %r0, %r5
+      add %r0, ${r.entrySpan}
+      jgt %r0, %r9, out
+    loop:
+      ${r.access}
+      add %r6, %r4
+      add %r5, ${r.step}
+      ${r.extra}
+      jgt %r6, 0x40000000, out
+      mov %r0, %r5
+      add %r0, ${r.backSpan}
+      jle %r0, %r9, loop
+    out:
+      stxdw [%r1+8], %r6
+      mov %r0, %r6
+      exit`,
+    insnLimit: r.insnLimit,
+  }));
+
 describe("jit: random packet loops match the interpreter", () => {
+  it("rotated pointer loops: same result, memory, fault or budget stop", () => {
+    const mem = Uint8Array.from({ length: 64 }, (_, i) => (i * 53 + 11) & 0xff);
+    fc.assert(
+      fc.property(rotatedProgram, ({ src, insnLimit }) => {
+        const [i, j] = runBoth(assemble(src), { mem, machine: { insnLimit }, runs: 2 });
+        expect(j).toEqual(i);
+      }),
+      { numRuns: Number(process.env.JIT_LOOP_RUNS ?? 200), seed: 20261208 },
+    );
+  });
+
   it("same result, memory, fault or budget stop", () => {
     const mem = Uint8Array.from({ length: 64 }, (_, i) => (i * 53 + 11) & 0xff);
     fc.assert(
