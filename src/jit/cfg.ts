@@ -260,6 +260,34 @@ function dominators(
   return idom;
 }
 
+/** Each block's predecessors (a block whose two edges lead to the same block is there twice). */
+export function predecessors(cfg: Cfg): number[][] {
+  const preds: number[][] = Array.from({ length: cfg.n }, () => []);
+  for (let b = 0; b < cfg.n; b++) {
+    if (cfg.succ0[b] >= 0) preds[cfg.succ0[b]].push(b);
+    if (cfg.succ1[b] >= 0) preds[cfg.succ1[b]].push(b);
+  }
+  return preds;
+}
+
+/**
+ * The natural loop of loop header `h` of a reducible CFG (`preds`: its predecessors): `h` and
+ * every block that reaches one of the back edges into `h` without passing through `h`, as a
+ * mask over the blocks.
+ */
+export function naturalLoop(preds: readonly (readonly number[])[], h: number): Uint8Array {
+  const body = new Uint8Array(preds.length);
+  body[h] = 1;
+  const work = preds[h].filter((u) => u >= h);
+  while (work.length > 0) {
+    const b = work.pop() as number;
+    if (body[b]) continue;
+    body[b] = 1;
+    for (const q of preds[b]) work.push(q);
+  }
+  return body;
+}
+
 /**
  * The analysed CFG of a graph whose blocks are already numbered in reverse postorder from
  * block 0 (see loops.ts, which adds blocks to a CFG).

@@ -291,8 +291,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     let c = this.caches.get(key);
     if (c === undefined) {
       if (this.sealed) throw new Error(`jit: no cache for r${reg} (${size} bytes) at pc ${pc}`);
-      const lo = 7 + this.locals.length; // params come first
-      this.locals.push(I64, I64);
+      const lo = this.local(I64);
+      this.local(I64); // lim
       const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
       c = { reg, write, size, lo, lim: lo + 1, glo, glim };
       if (this.gEpoch < 0) this.gEpoch = this.newGlobal(I32, -1);
@@ -388,7 +388,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
    * program (in the slot of a constant index) at compile time.
    */
   private mayCallSelf(): boolean {
-    const { p, cfg } = this;
+    const { p, source: cfg } = this;
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
         if (p.code[pc] !== 0x85 || p.src[pc] !== 0 || p.imm[pc] !== BPF_FUNC_tail_call) continue;

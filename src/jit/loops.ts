@@ -21,8 +21,9 @@
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
-import { JUMP_KIND, Term, cfgFromGraph, type Cfg } from "./cfg.js";
+import { JUMP_KIND, Term, cfgFromGraph, naturalLoop, predecessors, type Cfg } from "./cfg.js";
 import { writesReg } from "./groups.js";
+import { callsOut } from "./values.js";
 import { I32, Op, VOID, type Bytes } from "./wasm.js";
 
 /** Largest loop body copied, in instructions. */
@@ -84,8 +85,7 @@ export function dominates(cfg: Cfg, a: number, b: number): boolean {
 /** Whether the instruction at `pc` may leave the block's straight line in ways a copy cannot. */
 function plain(p: DecodedProgram, pc: number, supported: (code: number) => boolean): boolean {
   const c = p.code[pc];
-  if (c === 0x85 || c === 0x8d || c === 0x95) return false;
-  if ((c & 7) === 0 && c !== OP_LDDW) return false;
+  if (c === 0x95 || callsOut(c)) return false;
   return JUMP_KIND[c] !== 0 || supported(c);
 }
 
@@ -111,16 +111,10 @@ function countedLoop(
   const latches = preds[h].filter((u) => u >= h);
   if (latches.length !== 1) return undefined;
   const latch = latches[0];
-  // the natural loop of latch -> h
-  const inBody = new Set<number>([h]);
-  const work = [latch];
-  while (work.length > 0) {
-    const b = work.pop() as number;
-    if (inBody.has(b)) continue;
-    inBody.add(b);
-    for (const q of preds[b]) work.push(q);
-  }
-  const body = [...inBody].sort((a, b) => a - b);
+  const mask = naturalLoop(preds, h);
+  const body: number[] = [];
+  for (let b = 0; b < mask.length; b++) if (mask[b]) body.push(b);
+  const inBody = new Set(body);
   let size = 0;
   const count = new Map<number, number>();
   for (const b of body) {
@@ -194,11 +188,7 @@ export function findCountedLoops(
   supported: (code: number) => boolean,
 ): CountedLoop[] {
   if (!cfg.reducible) return [];
-  const preds: number[][] = Array.from({ length: cfg.n }, () => []);
-  for (let b = 0; b < cfg.n; b++) {
-    if (cfg.succ0[b] >= 0) preds[cfg.succ0[b]].push(b);
-    if (cfg.succ1[b] >= 0) preds[cfg.succ1[b]].push(b);
-  }
+  const preds = predecessors(cfg);
   const out: CountedLoop[] = [];
   for (let h = 0; h < cfg.n && out.length < MAX_LOOPS; h++) {
     if (!cfg.loopHeader[h]) continue;

@@ -19,7 +19,7 @@
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
-import { Term, type Cfg } from "./cfg.js";
+import { Term, naturalLoop, predecessors, type Cfg } from "./cfg.js";
 import { writesReg } from "./groups.js";
 
 /** A register's value is not tracked. */
@@ -118,6 +118,11 @@ function define(s: State, reg: number, pc: number, load: boolean): void {
   if (load) s.guarded.push(pc);
 }
 
+/** Whether opcode `code` calls out: a call, or a legacy packet load (LD_ABS, LD_IND). */
+export function callsOut(code: number): boolean {
+  return code === 0x85 || code === 0x8d || ((code & 7) === 0 && code !== OP_LDDW);
+}
+
 /** What a call (or a legacy packet load, which calls out) does: r0 new, r1..r5 clobbered. */
 function call(s: State, pc: number): void {
   s.facts = [];
@@ -139,7 +144,7 @@ function step(p: DecodedProgram, s: State, pc: number): void {
   const code = p.code[pc];
   const cls = code & 7;
   const d = p.dst[pc];
-  if (code === 0x85 || code === 0x8d || (cls === 0 && code !== OP_LDDW)) return call(s, pc);
+  if (callsOut(code)) return call(s, pc);
   if (cls === 7) {
     const op = code & 0xf8;
     const src = p.src[pc];
@@ -231,22 +236,13 @@ function loopEffects(p: DecodedProgram, cfg: Cfg, preds: number[][]): Map<number
   const out = new Map<number, LoopEffect>();
   for (let h = 0; h < cfg.n; h++) {
     if (!cfg.loopHeader[h]) continue;
-    const body = new Uint8Array(cfg.n);
-    body[h] = 1;
-    const work = preds[h].filter((u) => u >= h);
-    while (work.length > 0) {
-      const b = work.pop() as number;
-      if (body[b]) continue;
-      body[b] = 1;
-      for (const q of preds[b]) work.push(q);
-    }
+    const body = naturalLoop(preds, h);
     let writes = 0;
     let calls = false;
     for (let b = 0; b < cfg.n; b++) {
       if (!body[b]) continue;
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
-        const c = p.code[pc];
-        if (c === 0x85 || c === 0x8d || ((c & 7) === 0 && c !== OP_LDDW)) {
+        if (callsOut(p.code[pc])) {
           calls = true;
           writes |= 0x3f;
         }
@@ -277,12 +273,7 @@ export function numberValues(
   visit: ValueVisitor,
 ): boolean {
   if (!cfg.reducible) return false;
-  const n = cfg.n;
-  const preds: number[][] = Array.from({ length: n }, () => []);
-  for (let b = 0; b < n; b++) {
-    if (cfg.succ0[b] >= 0) preds[cfg.succ0[b]].push(b);
-    if (cfg.succ1[b] >= 0) preds[cfg.succ1[b]].push(b);
-  }
+  const preds = predecessors(cfg);
   const loops = loopEffects(p, cfg, preds);
   // facts about headers' phis assumed true: dry passes drop those an entry or a back edge
   // does not bring, until none is dropped (each pass drops one or ends)
