@@ -116,7 +116,70 @@ const rotatedProgram = fc
     insnLimit: r.insnLimit,
   }));
 
+/**
+ * Random straight-line header parses: bounds tests of random spans, each followed by accesses
+ * inside or outside what it proves, with calls and merges between and bases and ends the
+ * pivots' tests must refuse (ranges.ts).
+ */
+const accessOf = fc.record({
+  op: fc.constantFrom("ldxb", "ldxh", "ldxw", "ldxdw", "stxb", "stxw"),
+  reg: fc.constantFrom("%r5", "%r5", "%r3"),
+  off: fc.integer({ min: -3, max: 40 }),
+});
+const parseProgram = fc
+  .record({
+    end: fc.constantFrom("add %r2, %r1", "add %r2, %r1", "add %r2, %r1\nadd %r2, -9", "mov %r2, %r10", "mov %r2, 4096", "lddw %r2, 0x7fff0000"), // prettier-ignore
+    base: fc.constantFrom("mov %r5, %r1", "mov %r5, %r1", "mov %r5, %r1\nadd %r5, 5", "mov %r5, %r1\nadd %r5, -2", "mov %r5, %r1\nadd %r5, -70", "mov %r5, %r8", "mov %r5, %r10\nadd %r5, -514", "lddw %r5, 0x1000", "mov %r5, -2"), // prettier-ignore
+    steps: fc.array(
+      fc.record({
+        span: fc.constantFrom(1, 8, 14, 20, 34, 60),
+        test: fc.constantFrom("jgt %r3, %r9, out", "jge %r3, %r9, out", "jlt %r9, %r3, out", "jle %r3, %r9, +1\nja out", "jsgt %r3, %r9, out"), // prettier-ignore
+        accesses: fc.array(accessOf, { minLength: 1, maxLength: 3 }),
+        between: fc.constantFrom("", "", "call 5", "jeq %r4, 7, +1\nadd %r6, 1", "ldxdw %r9, [%r10-72]"), // prettier-ignore
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+    insnLimit: fc.constantFrom(8, 20, 35, 100000),
+  })
+  .map((r) => {
+    const body = r.steps.map((st) => {
+      const acc = st.accesses.map(
+        (a) =>
+        a.op.startsWith("st") ? `${a.op} [${a.reg}${a.off >= 0 ? "+" : ""}${a.off}], %r6` : `${a.op} %r4, [${a.reg}${a.off >= 0 ? "+" : ""}${a.off}]\nadd %r6, %r4`, // prettier-ignore
+      );
+      return `mov %r3, %r5\nadd %r3, ${st.span}\n${st.test}\n${acc.join("\n")}\n${st.between}`;
+    });
+    return {
+      src: `
+      mov %r8, %r10
+      add %r8, -64
+      mov %r7, %r1
+      ${r.end}
+      stxdw [%r10-72], %r2
+      ldxdw %r9, [%r10-72]
+      ${r.base}
+      mov %r6, 0
+      mov %r4, 0
+      ${body.join("\n")}
+    out:
+      mov %r0, %r6
+      exit`,
+      insnLimit: r.insnLimit,
+    };
+  });
+
 describe("jit: random packet loops match the interpreter", () => {
+  it("straight-line header parses: same result, memory, fault or budget stop", () => {
+    fc.assert(
+      fc.property(parseProgram, fc.integer({ min: 0, max: 64 }), ({ src, insnLimit }, n) => {
+        const mem = Uint8Array.from({ length: n }, (_, i) => (i * 53 + 11) & 0xff);
+        const [i, j] = runBoth(assemble(src), { mem, machine: { insnLimit }, runs: 2 });
+        expect(j).toEqual(i);
+      }),
+      { numRuns: Number(process.env.JIT_LOOP_RUNS ?? 300), seed: 20261209 },
+    );
+  });
+
   it("rotated pointer loops: same result, memory, fault or budget stop", () => {
     const mem = Uint8Array.from({ length: 64 }, (_, i) => (i * 53 + 11) & 0xff);
     fc.assert(

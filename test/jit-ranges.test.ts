@@ -23,6 +23,41 @@ function provenOf(src: string): Record<number, string> {
   return out;
 }
 
+/** The pivots of a one-function program: the guard, the accesses left unchecked, `w` if any writes. */
+function pivotsOf(src: string): string[] {
+  const p = decodeProgram(assemble(src));
+  const cfg = buildCfg(p, 0, p.length, 0);
+  const plan = planRanges(p, cfg, findCountedLoops(p, cfg, isSupported));
+  return plan.pivots.map((v) => `${v.anchor}${v.write ? "w" : ""}: ${[...v.free].sort((a, b) => a - b).join(" ")}`); // prettier-ignore
+}
+
+/**
+ * A straight-line header parse on r1 = data, r2 = its length (the end goes through the stack
+ * so that a load produces it, pc 2): a 14-byte test, two reads, a 34-byte test, two reads and
+ * a write at pcs 6, 7, 12, 14 and 16. `before` runs before the first test (pc 3 on).
+ */
+const PARSE = (before = "") => `
+  add %r2, %r1
+  stxdw [%r10-8], %r2
+  ldxdw %r4, [%r10-8]
+  ${before}
+  mov %r3, %r1
+  add %r3, 14
+  jgt %r3, %r4, out
+  ldxb %r0, [%r1+12]
+  ldxb %r5, [%r1+13]
+  add %r0, %r5
+  mov %r3, %r1
+  add %r3, 34
+  jgt %r3, %r4, out
+  ldxw %r5, [%r1+26]
+  add %r0, %r5
+  ldxh %r5, [%r3-2]
+  add %r0, %r5
+  stxb [%r1+20], %r0
+out:
+  exit`;
+
 /**
  * The checksum loop of bench/progs/checksum.bpf.c, on r1 = data and r2 = its length: the end
  * goes through the stack so that a load produces it (pc 3). `BODY` is the loop's access.
@@ -178,6 +213,101 @@ describe("jit: range proofs (planning)", () => {
       "  jeq %r3, 4, skip\n  jgt %r0, %r4, out\nskip:\n",
     );
     expect(provenOf(src)).toEqual({});
+  });
+});
+
+describe("jit: pivots (planning)", () => {
+  it("checks a header parse once, at its first bounds test", () => {
+    expect(pivotsOf(PARSE())).toEqual(["2w: 6 7 12 14 16"]);
+    // the reads only: the guard's range need not be writable
+    expect(pivotsOf(PARSE().replace("stxb [%r1+20], %r0", "mov %r9, 0"))).toEqual(["2: 6 7 12 14"]); // prettier-ignore
+  });
+
+  it("leaves out what no test covers, and everything after a call", () => {
+    expect(pivotsOf(PARSE().replace("[%r1+26]", "[%r1+31]"))).toEqual(["2w: 6 7 14 16"]);
+    expect(pivotsOf(PARSE().replace("ldxw %r5, [%r1+26]", "call 5"))).toEqual(["2: 6 7"]);
+    // a call before the first test: the end's guard is gone, so no fact and no pivot
+    const kept = "mov %r6, %r4\nmov %r7, %r1\ncall 5\nmov %r4, %r6\nmov %r1, %r7";
+    expect(pivotsOf(PARSE(kept))).toEqual([]);
+    // ... unless the end is loaded again
+    expect(pivotsOf(PARSE("call 5\nldxdw %r4, [%r10-8]\nldxdw %r1, [%r10-8]"))).toEqual(["4w: 9 10 15 17 19"]); // prettier-ignore
+    // signed compares make no fact
+    expect(pivotsOf(PARSE().replace(/jgt/g, "jsgt"))).toEqual([]);
+  });
+
+  it("needs two accesses at least, outside loops", () => {
+    const one = PARSE().replace(/ldx[bhw] %r5, \[%r[13][+-]\d+\]/g, "mov %r5, 1").replace("stxb [%r1+20], %r0", "mov %r9, 0"); // prettier-ignore
+    expect(pivotsOf(one)).toEqual([]);
+    expect(pivotsOf(SUM16("ldxh %r7, [%r5]"))).toEqual([]);
+  });
+});
+
+describe("jit: pivots (runs match the interpreter)", () => {
+  const data = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 5) & 0xff);
+  const faultsAsInterpreter = (src: string, pc: number) => {
+    const [i, j] = runBoth(assemble(src), { mem: data, runs: 2 });
+    expect(i.ok).toBe(false);
+    expect(j).toEqual(i);
+    if (!i.ok) expect(i.error).toMatch(new RegExp(`pc ${pc}\\b`));
+  };
+
+  it("every packet length, on the proved copy and through both tests", () => {
+    for (let n = 0; n <= 40; n++) {
+      const [i, j] = runBoth(assemble(PARSE()), { mem: data.slice(0, n), runs: 2 });
+      expect(j).toEqual(i);
+    }
+  });
+
+  it("a base that is not the data's: the pivot's test sends the run to the checked copy", () => {
+    for (const base of [
+      "lddw %r1, 0x1000",
+      "mov %r1, -2",
+      "mov %r1, %r10\nadd %r1, -64",
+      "add %r1, 30",
+      "add %r1, -3",
+    ]) {
+      // prettier-ignore
+      const [i, j] = runBoth(assemble(PARSE(base)), { mem: data, runs: 2 });
+      expect(j).toEqual(i);
+    }
+  });
+
+  it("the pivot tests the least offset it covers: an access below the live frames faults", () => {
+    // the end is the stack's top; r1 = r10 - 514: r1 + 12 is in the live frame, r1 + 0 is not
+    const src = `
+      stxdw [%r10-8], %r10
+      ldxdw %r4, [%r10-8]
+      mov %r1, %r10
+      add %r1, -514
+      mov %r3, %r1
+      add %r3, 14
+      jgt %r3, %r4, out
+      ldxb %r0, [%r1+12]
+      ldxb %r5, [%r1+0]
+      add %r0, %r5
+    out:
+      exit`;
+    expect(pivotsOf(src)).toEqual(["1: 7 8"]);
+    faultsAsInterpreter(src, 8);
+  });
+
+  it("an end in a read-only region: the writable range misses, the write faults", () => {
+    const ro: MapDefinition = { name: "ro", type: 2, keySize: 4, valueSize: 64, maxEntries: 1, flags: 0x80 }; // prettier-ignore
+    const src = `
+      stw [%r10-4], 0
+      lddw %r1, 0x7ead0000
+      mov %r2, %r10
+      add %r2, -4
+      call 1
+      jeq %r0, 0, out
+      mov %r1, %r0
+      mov %r2, 64
+      ${PARSE().replace("out:\n  exit", "")}
+    out:
+      exit`;
+    expect(pivotsOf(src)).toEqual(["11w: 15 16 21 23 25"]);
+    const r = both({ progs: [{ name: "p", asm: src }], maps: [ro] }, 2);
+    expect(String(r.r[0])).toMatch(/pc 25\b/);
   });
 });
 

@@ -19,6 +19,7 @@
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW, inFrame } from "../isa/opcodes.js";
 import type { Cfg } from "./cfg.js";
+import { BlockKind } from "./version.js";
 
 /** A block whose count was carried: blocks run in order, linked from the last. */
 export interface ChainNode {
@@ -64,7 +65,7 @@ export class BudgetPlan {
   /**
    * Plans `cfg` (of `p`); checkpoints go to the module-wide list `checkpoints`. With
    * `deferAny` false every block charges at its start (for the dispatch-loop fallback).
-   * `kind`: the blocks' `BlockKind` when counted loops are versioned (loops.ts); guards
+   * `kind`: the blocks' `BlockKind` when the graph is versioned (version.ts); guards
    * and fast blocks are never deferrable.
    */
   constructor(
@@ -94,8 +95,8 @@ export class BudgetPlan {
       if (this.preds[b] === 1 && b !== 0 && this.deferrable[pred[b]]) {
         this.chainIn[b] = this.chainOut[pred[b]];
       }
-      // a counted loop's guard charges what it is carried; its fast copy charges its own way
-      if (kind !== undefined && kind[b] !== 0) continue;
+      // a guard charges what it is carried; a counted loop's fast copy charges its own way
+      if (kind !== undefined && kind[b] !== BlockKind.Plain && kind[b] !== BlockKind.Proved) continue; // prettier-ignore
       let count = 0;
       // outside loops a block that ends in a conditional jump charges at its start: one charge
       // in place of one per outgoing edge keeps long straight-line programs small

@@ -38,16 +38,15 @@ import {
 } from "./scan.js";
 import { planRanges, type RangePlan } from "./ranges.js";
 import {
-  BlockKind,
   dominates,
   emitExitCharge,
   emitGuardCond,
   findCountedLoops,
-  versionLoops,
   type LowerBound,
   type TripLocals,
-  type VersionedCfg,
 } from "./loops.js";
+import { BlockKind, versionCfg, type VersionedCfg } from "./version.js";
+import { emitGuardReset, emitInRange, type Guard } from "./guards.js";
 import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
 import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
 
@@ -185,10 +184,10 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly walkLocals: WalkLocals;
   private readonly plan: BudgetPlan;
   private readonly ranges: RangePlan;
-  /** Locals of the guards, by the pc of their load. */
-  private readonly guardLocals = new Map<number, { read?: number; write?: number }>();
+  /** The guards, by the pc of their load. */
+  private readonly guardLocals = new Map<number, { read?: Guard; write?: Guard }>();
 
-  /** The function's CFG with its counted loops versioned (loops.ts): what is emitted. */
+  /** The function's CFG with its counted loops and pivots versioned (version.ts): emitted. */
   private readonly cfg: Cfg;
   private readonly versions: VersionedCfg;
   /** i64 local: a counted loop's counter on entry (loops.ts). */
@@ -206,7 +205,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   ) {
     const cfg = source;
     const loops = findCountedLoops(p, cfg, isSupported);
-    this.versions = versionLoops(cfg, loops);
+    this.ranges = planRanges(p, cfg, loops);
+    this.versions = versionCfg(cfg, loops, this.ranges.pivots);
     this.cfg = this.versions.cfg;
     this.x0 = this.local(I64);
     const g = this.cfg;
@@ -227,12 +227,14 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.progArray = opts.progArray;
     this.arrayMap = opts.arrayMap;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
-    this.ranges = planRanges(p, cfg, loops);
     for (const [pc, g] of this.ranges.guards) {
-      const locals: { read?: number; write?: number } = {};
-      if (g.read) locals.read = this.local(I64);
-      if (g.write) locals.write = this.local(I64);
-      this.guardLocals.set(pc, locals);
+      const guard = (): Guard => {
+        const [lo, span] = [this.local(I64), this.local(I64)];
+        const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
+        if (this.gEpoch < 0) this.gEpoch = this.newGlobal(I32, -1);
+        return { lo, span, glo, glim };
+      };
+      this.guardLocals.set(pc, { read: g.read ? guard() : undefined, write: g.write ? guard() : undefined }); // prettier-ignore
     }
     // allocate the caches of every checked access and group up front, so resets cover them all
     const proven = this.ranges.proven;
@@ -260,11 +262,23 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return 7 + this.locals.length - 1; // params come first
   }
 
-  provenBound(pc: number): number | undefined {
+  provenBound(pc: number): Guard | undefined {
     const a = this.inStepping ? undefined : this.ranges.proven.get(pc);
-    if (a === undefined) return undefined;
-    const g = this.guardLocals.get(a.anchor);
-    return a.write ? g?.write : g?.read;
+    return a === undefined ? undefined : this.guardOf(a.anchor, a.write);
+  }
+
+  /** The guard of the load at `anchor` for reads or writes. */
+  private guardOf(anchor: number, write: boolean): Guard {
+    const g = this.guardLocals.get(anchor);
+    const guard = write ? g?.write : g?.read;
+    if (guard === undefined) throw new Error(`jit: no guard at pc ${anchor}`);
+    return guard;
+  }
+
+  pivotFree(pc: number): boolean {
+    const { kind, loop } = this.versions;
+    if (this.inStepping || kind[this.block] !== BlockKind.Proved) return false;
+    return this.ranges.pivots[loop[this.block]].free.has(pc);
   }
 
   fastProven(pc: number): boolean {
@@ -273,7 +287,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return fast !== undefined && kind[this.block] === BlockKind.Fast && loop[this.block] === fast.loop; // prettier-ignore
   }
 
-  guardAt(pc: number): { read?: number; write?: number } | undefined {
+  guardAt(pc: number): { read?: Guard; write?: Guard } | undefined {
     return this.guardLocals.get(pc);
   }
 
@@ -338,7 +352,16 @@ class FuncCompiler implements FnCtx, BlockEmitter {
 
   syncCaches(): void {
     const epoch = this.scratch + Scratch.EPOCH;
-    emitCacheSync(this.out, [...this.caches.values()], epoch, this.gEpoch, false);
+    emitCacheSync(this.out, [...this.caches.values()], this.guardGlobals(), epoch, this.gEpoch, false); // prettier-ignore
+  }
+
+  /** The globals of every guard (emptied with the caches). */
+  private guardGlobals(): number[] {
+    const out: number[] = [];
+    for (const g of this.guardLocals.values()) {
+      for (const k of [g.read, g.write]) if (k !== undefined) out.push(k.glo, k.glim);
+    }
+    return out;
   }
 
   /** The function's code (without its locals vector). */
@@ -351,10 +374,10 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     o.op(Op.i64_sub).set(L.SPAN);
     loadBudget(this);
     for (const g of this.guardLocals.values()) {
-      for (const l of [g.read, g.write]) if (l !== undefined) o.i64(-1, 0x7fffffff).set(l);
+      for (const k of [g.read, g.write]) if (k !== undefined) emitGuardReset(o, k);
     }
     const epoch = this.scratch + Scratch.EPOCH;
-    emitCacheSync(this.out, [...this.caches.values()], epoch, this.gEpoch, true);
+    emitCacheSync(this.out, [...this.caches.values()], this.guardGlobals(), epoch, this.gEpoch, true); // prettier-ignore
     if (this.hasSelfLoop) o.u8(Op.loop).u8(VOID);
     if (this.cfg.reducible) emitStructured(this.cfg, this, o);
     else emitDispatch(this.cfg, this, o, L.STATE);
@@ -416,7 +439,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       pcs.push(pc);
     }
     const kind = this.versions.kind[b];
-    if (kind === BlockKind.Guard) {
+    if (kind === BlockKind.Guard || kind === BlockKind.Pivot) {
       const cp = this.plan.carried(b);
       if (cp !== undefined) emitCharge(this, cp.id, cp.total);
       return;
@@ -502,18 +525,20 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   cond(b: number): void {
-    if (this.versions.kind[b] === BlockKind.Guard) {
-      const i = this.versions.loop[b];
+    const kind = this.versions.kind[b];
+    const i = this.versions.loop[b];
+    if (kind === BlockKind.Guard) {
       const lower: LowerBound[] = [];
       for (const a of this.ranges.proven.values()) {
         if (a.fast?.loop !== i) continue;
-        const g = this.guardLocals.get(a.anchor);
-        const bound = a.write ? g?.write : g?.read;
-        if (bound === undefined) throw new Error(`jit: no guard local for pc ${a.anchor}`);
-        lower.push({ reg: a.fast.reg < 0 ? -1 : this.R[a.fast.reg], add: a.fast.add, bound });
+        const guard = this.guardOf(a.anchor, a.write);
+        lower.push({ reg: a.fast.reg < 0 ? -1 : this.R[a.fast.reg], add: a.fast.add, guard });
       }
       const l = this.versions.loops[i];
       emitGuardCond(this.out, l, this.regLocal, this.tripLocals(), lower);
+    } else if (kind === BlockKind.Pivot) {
+      const v = this.ranges.pivots[i];
+      emitInRange(this.out, this.R[v.reg], v.add, this.guardOf(v.anchor, v.write));
     } else lowerCond(this, this.cfg.last[b]);
   }
 

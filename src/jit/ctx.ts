@@ -6,6 +6,7 @@
 import type { DecodedProgram } from "../isa/decode.js";
 import { Imp, Scratch } from "./abi.js";
 import type { AccessGroup } from "./groups.js";
+import type { Guard } from "./guards.js";
 import type { Cache, WalkLocals } from "./memcheck.js";
 import { Op, VOID, type Bytes } from "./wasm.js";
 
@@ -73,17 +74,22 @@ export interface FnCtx {
   /** The access group the checked access at `pc` belongs to, if any (see groups.ts). */
   accessGroup(pc: number): AccessGroup | undefined;
   /**
-   * The i64 local holding the lower bound that the access at `pc` is tested against when a
-   * range proof covers it (see ranges.ts), else undefined (and always in stepping code).
+   * The guard whose range the access at `pc` in a loop is tested against when a range proof
+   * covers it (see ranges.ts), else undefined (and always in stepping code).
    */
-  provenBound(pc: number): number | undefined;
+  provenBound(pc: number): Guard | undefined;
   /**
    * Whether the access at `pc` needs no test at all: a counted loop's fast copy is being
    * emitted and a range proof's lower bound was checked by its guard (ranges.ts, loops.ts).
    */
   fastProven(pc: number): boolean;
-  /** The i64 locals the guard after the load at `pc` fills (see ranges.ts), if it has one. */
-  guardAt(pc: number): { read?: number; write?: number } | undefined;
+  /**
+   * Whether the access at `pc` needs no test at all: a pivot's proved copy is being emitted
+   * and covers it (ranges.ts, version.ts); never in stepping code.
+   */
+  pivotFree(pc: number): boolean;
+  /** The guards the load at `pc` fills (see ranges.ts), if it has any. */
+  guardAt(pc: number): { read?: Guard; write?: Guard } | undefined;
   /** Whether instructions are being lowered as stepping code (checks walk the tables). */
   stepping(): boolean;
   /** Every cache the access through `reg` at `pc` shares its refills with. */

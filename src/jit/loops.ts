@@ -21,9 +21,10 @@
  */
 import type { DecodedProgram } from "../isa/decode.js";
 import { OP_LDDW } from "../isa/opcodes.js";
-import { JUMP_KIND, Term, cfgFromGraph, naturalLoop, predecessors, type Cfg } from "./cfg.js";
+import { JUMP_KIND, Term, naturalLoop, predecessors, type Cfg } from "./cfg.js";
 import { writesReg } from "./groups.js";
 import { callsOut } from "./values.js";
+import { emitInRange, type Guard } from "./guards.js";
 import { I32, Op, VOID, type Bytes } from "./wasm.js";
 
 /** Largest loop body copied, in instructions. */
@@ -198,117 +199,6 @@ export function findCountedLoops(
   return out;
 }
 
-/** Block kinds of a {@link VersionedCfg}. */
-export const BlockKind = { Plain: 0, Fast: 1, Guard: 2 } as const;
-
-/** A CFG with counted loops versioned: their guards and fast copies added. */
-export interface VersionedCfg {
-  readonly cfg: Cfg;
-  /** {@link BlockKind} of each block. */
-  readonly kind: Uint8Array;
-  /** The counted loop (index into `loops`) of each guard or fast block, else -1. */
-  readonly loop: Int32Array;
-  /** The block of the original CFG each block is or copies (-1 for guards). */
-  readonly orig: Int32Array;
-  readonly loops: readonly CountedLoop[];
-}
-
-/** `cfg` with a guard and a fast copy for each of `loops`. */
-export function versionLoops(cfg: Cfg, loops: readonly CountedLoop[]): VersionedCfg {
-  const n = cfg.n;
-  if (loops.length === 0) {
-    const orig = Int32Array.from({ length: n }, (_, b) => b);
-    return { cfg, kind: new Uint8Array(n), loop: new Int32Array(n).fill(-1), orig, loops };
-  }
-  const start = [...cfg.start];
-  const last = [...cfg.last];
-  const term = [...cfg.term];
-  const s0 = [...cfg.succ0];
-  const s1 = [...cfg.succ1];
-  const kind: number[] = new Array<number>(n).fill(BlockKind.Plain);
-  const loopOf: number[] = new Array<number>(n).fill(-1);
-  const orig: number[] = Array.from({ length: n }, (_, b) => b);
-  loops.forEach((l, i) => {
-    const inBody = new Set(l.body);
-    const guard = start.length;
-    const clone = new Map<number, number>();
-    l.body.forEach((b, k) => clone.set(b, guard + 1 + k));
-    // edges into the header from outside the loop now go to the guard
-    for (let b = 0; b < n; b++) {
-      if (inBody.has(b)) continue;
-      if (s0[b] === l.header) s0[b] = guard;
-      if (s1[b] === l.header) s1[b] = guard;
-    }
-    start.push(0);
-    last.push(-1);
-    term.push(Term.Cond);
-    s0.push(clone.get(l.header) as number);
-    s1.push(l.header);
-    kind.push(BlockKind.Guard);
-    loopOf.push(i);
-    orig.push(-1);
-    for (const b of l.body) {
-      const map = (s: number) => (s >= 0 && inBody.has(s) ? (clone.get(s) as number) : s);
-      start.push(cfg.start[b]);
-      last.push(cfg.last[b]);
-      term.push(cfg.term[b]);
-      s0.push(map(cfg.succ0[b]));
-      s1.push(map(cfg.succ1[b]));
-      kind.push(BlockKind.Fast);
-      loopOf.push(i);
-      orig.push(b);
-    }
-  });
-  const total = start.length;
-  // reverse postorder of the new graph (taken edge first, as buildCfg orders)
-  const num = new Int32Array(total).fill(-1);
-  const post: number[] = [];
-  const stack = [0];
-  const iter = [0];
-  num[0] = 0;
-  while (stack.length > 0) {
-    const b = stack[stack.length - 1];
-    const k = iter[iter.length - 1];
-    const s = k === 0 ? s0[b] : k === 1 ? s1[b] : -2;
-    if (s === -2) {
-      stack.pop();
-      iter.pop();
-      post.push(b);
-      continue;
-    }
-    iter[iter.length - 1] = k + 1;
-    if (s >= 0 && num[s] < 0) {
-      num[s] = 0;
-      stack.push(s);
-      iter.push(0);
-    }
-  }
-  const m = post.length;
-  const rpo = new Int32Array(total).fill(-1);
-  for (let i = 0; i < m; i++) rpo[post[m - 1 - i]] = i;
-  const pick = <T>(arr: T[]) => {
-    const out: T[] = new Array<T>(m);
-    for (let b = 0; b < total; b++) if (rpo[b] >= 0) out[rpo[b]] = arr[b];
-    return out;
-  };
-  const succ = (arr: number[]) => Int32Array.from(pick(arr), (s) => (s < 0 ? -1 : rpo[s]));
-  const out = cfgFromGraph(
-    m,
-    Int32Array.from(pick(start)),
-    Int32Array.from(pick(last)),
-    Uint8Array.from(pick(term)),
-    succ(s0),
-    succ(s1),
-  );
-  return {
-    cfg: out,
-    kind: Uint8Array.from(pick(kind)),
-    loop: Int32Array.from(pick(loopOf)),
-    orig: Int32Array.from(pick(orig)),
-    loops,
-  };
-}
-
 /** Locals the guard and exit charges use. */
 export interface TripLocals {
   /** i64: the counter's value on entry (kept for the exits). */
@@ -322,12 +212,12 @@ export interface TripLocals {
 
 /**
  * A lower bound a counted loop's guard checks for its fast copy (ranges.ts, `FastProof`):
- * `L0 = local reg (0 when -1) + add` must lie in `[local bound, 2^62)`.
+ * `L0 = local reg (0 when -1) + add` must lie in the guard's range.
  */
 export interface LowerBound {
   readonly reg: number;
   readonly add: number;
-  readonly bound: number;
+  readonly guard: Guard;
 }
 
 /** Pushes register local `reg` as an integer of `width` bits. */
@@ -353,9 +243,9 @@ export function emitGuardCond(
   for (const b of lower) {
     if (b.reg < 0) o.i64(0);
     else o.get(b.reg);
-    o.i64(b.add).op(Op.i64_add).tee(v.x0).get(b.bound).op(Op.i64_lt_s);
-    o.get(v.x0).i64(0, 0x4000_0000).op(Op.i64_ge_s, Op.i32_or);
-    o.u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
+    o.i64(b.add).op(Op.i64_add).set(v.x0);
+    emitInRange(o, v.x0, 0, b.guard);
+    o.op(Op.i32_eqz).u8(Op.if).u8(VOID).i32(0).br(1).u8(Op.end);
   }
   // x0 and the limit in [0, SAFE)
   counter(o, l.width, regLocal(l.reg));

@@ -10,7 +10,8 @@ import { Imp, RaiseKind } from "./abi.js";
 import { lowerCall, lowerExit } from "./calls.js";
 import type { FnCtx } from "./ctx.js";
 import type { Access, AccessGroup } from "./groups.js";
-import { CHECK_WRITABLE, emitAccessCheck } from "./memcheck.js";
+import { emitGuard, emitInRange } from "./guards.js";
+import { emitAccessCheck } from "./memcheck.js";
 import { I64, Op, VOID } from "./wasm.js";
 
 const SIZE_OF = [4, 2, 1, 8]; // by (code & 0x18) >> 3
@@ -279,12 +280,14 @@ function address(c: FnCtx, pc: number, base: number, off: number, size: number, 
   if (base === 10 && inFrame(off, size)) return { local: c.FPLO, offset: off + 512 };
   const g = c.accessGroup(pc);
   const a = { pc, reg: base, off, size, write };
-  const bound = c.provenBound(pc);
-  if (c.fastProven(pc)) addressTo(c, base, off, c.TA);
-  else if (bound !== undefined) {
-    // a range proof (ranges.ts): in range when not below the guard's bound, else checked in full
+  const guard = c.provenBound(pc);
+  const free = c.pivotFree(pc) && (g === undefined || g.members.every((m) => c.pivotFree(m.pc)));
+  if (free || c.fastProven(pc)) addressTo(c, base, off, c.TA);
+  else if (guard !== undefined) {
+    // a range proof (ranges.ts): in range when in the guard's range, else checked in full
     addressTo(c, base, off, c.TA);
-    o.get(c.TA).get(bound).op(Op.i64_lt_s).u8(Op.if).u8(VOID);
+    emitInRange(o, c.TA, 0, guard);
+    o.op(Op.i32_eqz).u8(Op.if).u8(VOID);
     check(c, a, "call");
     o.u8(Op.end);
   } else if (g === undefined) check(c, a, c.stepping() ? "walk-only" : "cached");
@@ -305,22 +308,6 @@ function emitGroupCheck(c: FnCtx, g: AccessGroup): void {
   o.u8(Op.if).u8(VOID);
   for (const m of g.members) check(c, m, "walk");
   o.u8(Op.end);
-}
-
-/**
- * A range proof's guard (ranges.ts), after the load of `reg`: the start of the accessible
- * range that holds the byte before the loaded address, for reads and (when it is writable)
- * for writes; INT64_MAX when there is none.
- */
-function emitGuard(c: FnCtx, reg: number, g: { read?: number; write?: number }): void {
-  const o = c.out;
-  o.get(c.R[reg]).i64(1).op(Op.i64_sub).i32(1).i32(0).i32(-1).get(c.DEPTH).call(c.check);
-  o.set(c.TI).op(Op.drop).set(c.TB);
-  if (g.read !== undefined) o.get(c.TB).set(g.read);
-  if (g.write !== undefined) {
-    o.get(c.TB).i64(-1, 0x7fffffff).get(c.TI).i32(CHECK_WRITABLE).op(Op.i32_and, Op.select);
-    o.set(g.write);
-  }
 }
 
 /** Sets i64 local `to` to register `base` plus `off`. */
@@ -415,8 +402,10 @@ export function lowerInsn(c: FnCtx, pc: number): void {
     const a = address(c, pc, p.src[pc], p.off[pc], size, false);
     o.get(a.local).mem((code & 0xe0) === 0x80 ? LOAD_S[sz] : LOAD_U[sz], a.offset);
     o.set(c.R[p.dst[pc]]);
-    const guard = c.guardAt(pc);
-    if (guard !== undefined) emitGuard(c, p.dst[pc], guard);
+    const g = c.guardAt(pc);
+    const env = { t64: c.TB, hi64: c.TC, t32: c.TI, depth: c.DEPTH, check: c.check };
+    if (g?.read) emitGuard(o, c.R[p.dst[pc]], g.read, false, env);
+    if (g?.write) emitGuard(o, c.R[p.dst[pc]], g.write, true, env);
     return;
   }
   if (cls === 2 || code === 0x63 || code === 0x6b || code === 0x73 || code === 0x7b) {

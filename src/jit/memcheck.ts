@@ -269,17 +269,19 @@ export function emitAccessCheck(o: Bytes, s: AccessSite): void {
 
 /**
  * Emits the (re)load of a function's caches: from their globals when the address space's
- * epoch (in the scratch area) is the one the globals were filled under, else all emptied.
+ * epoch (in the scratch area) is the one the globals were filled under, else all emptied,
+ * with the i64 `globals` (a range proof's guards) too.
  * `onEntry`: the locals are still empty (function entry) and the globals are only read.
  */
 export function emitCacheSync(
   o: Bytes,
   caches: readonly Cache[],
+  globals: readonly number[],
   epochAddr: number,
   gEpoch: number,
   onEntry: boolean,
 ): void {
-  if (caches.length === 0) return;
+  if (caches.length === 0 && globals.length === 0) return;
   o.i32(0)
     .mem(Op.i32_load, epochAddr)
     .gget(gEpoch)
@@ -290,6 +292,7 @@ export function emitCacheSync(
     o.u8(Op.else);
   }
   o.i32(0).mem(Op.i32_load, epochAddr).gset(gEpoch);
+  for (const g of globals) o.i64(0).gset(g);
   for (const c of caches) {
     o.i64(0).gset(c.glo).i64(0).gset(c.glim);
     if (!onEntry) o.i64(0).set(c.lo).i64(0).set(c.lim);

@@ -260,6 +260,8 @@ export interface ValueVisitor {
   insn(b: number, pc: number, s: Readonly<State>): void;
   /** The state at the entry of block `b` (do not keep it: clone it). */
   block?(b: number, s: Readonly<State>): void;
+  /** The state on the forward edge `from -> to` (`which`: 0 the taken or only edge, 1 the other). */
+  edge?(from: number, to: number, which: 0 | 1, s: Readonly<State>): void;
 }
 
 /**
@@ -390,6 +392,13 @@ function pass(
     }
     if (term === Term.Cond) out[b] = branch(p, s, cfg.last[b]);
     else if (term !== Term.Exit) out[b] = [s, null];
+    if (visit?.edge) {
+      for (const e of [0, 1] as const) {
+        const t = e === 0 ? cfg.succ0[b] : cfg.succ1[b];
+        const o = out[b][e];
+        if (t > b && o !== null) visit.edge(b, t, e, o);
+      }
+    }
     // back edges: each assumed phi fact must hold for the value the register takes round
     for (const e of [0, 1]) {
       const h = e === 0 ? cfg.succ0[b] : cfg.succ1[b];
