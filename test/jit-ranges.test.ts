@@ -465,6 +465,16 @@ describe("jit: range proofs (runs match the interpreter)", () => {
     expect(j).toEqual(i);
   });
 
+  it("an end past every region does not admit the address INT64_MAX", () => {
+    // end = 2^64 - 1: the guard's probe misses; INT64_MAX + 1 <= end holds, the read faults
+    const src = POINTER_LOOP("lddw %r5, 0x7fffffffffffffff", "add %r5, 1").replace(
+      "add %r2, %r1",
+      "lddw %r2, -1",
+    );
+    expect(provenOf(src)).toEqual({ 10: "3" });
+    faultsAsInterpreter(src, 10);
+  });
+
   it("an end in the stack guards the live frames", () => {
     const src = SUM16("ldxh %r7, [%r5]\nstxh [%r5], %r3").replace(
       "add %r2, %r1",
