@@ -173,7 +173,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly groups = new Map<string, Cache[]>();
   private valueGroups = 0;
   private gEpoch = -1;
-  private readonly stackTop: number;
+  readonly stackTop: number;
   private readonly progArray: CompileOptions["progArray"];
   private readonly arrayMap: CompileOptions["arrayMap"];
   private blockStart = 0;
@@ -244,15 +244,19 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       (code) => isSupported(code) && !isCall(code),
       (pc) => proven.has(pc),
     );
+    // a cache that an access in a loop tests is kept in locals too (see memcheck.ts)
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
         const a = checkedAccess(p, pc);
-        if (a !== undefined && !this.groupOf.has(pc) && !proven.has(pc)) {
-          this.cache(pc, a.reg, a.write, a.size);
+        const g = this.groupOf.get(pc);
+        let c: Cache | undefined;
+        if (g !== undefined && g.members[0].pc === pc) c = this.cache(pc, g.reg, g.write, g.span);
+        else if (a !== undefined && g === undefined && !proven.has(pc)) {
+          c = this.cache(pc, a.reg, a.write, a.size);
         }
+        if (c !== undefined && cfg.inLoop[b]) c.global = false;
       }
     }
-    for (const g of this.groupOf.values()) this.cache(g.members[0].pc, g.reg, g.write, g.span);
     this.sealed = true;
   }
 
@@ -308,7 +312,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       const lo = this.local(I64);
       this.local(I64); // lim
       const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
-      c = { reg, write, size, lo, lim: lo + 1, glo, glim };
+      c = { reg, write, size, lo, lim: lo + 1, glo, glim, global: true };
       if (this.gEpoch < 0) this.gEpoch = this.newGlobal(I32, -1);
       this.caches.set(key, c);
       const members = this.groups.get(group) ?? [];

@@ -43,6 +43,8 @@ export interface FnCtx {
   readonly p: DecodedProgram;
   /** Address of the scratch area. */
   readonly scratch: number;
+  /** r10 of the first frame. */
+  readonly stackTop: number;
   /** Whether to call the trace imports at calls and exits. */
   readonly traced: boolean;
   /** The program's id (as prog_array slot mirrors hold it), 0 if unknown. */

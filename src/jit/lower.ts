@@ -11,7 +11,7 @@ import { lowerCall, lowerExit } from "./calls.js";
 import type { FnCtx } from "./ctx.js";
 import type { Access, AccessGroup } from "./groups.js";
 import { emitGuard, emitInRange } from "./guards.js";
-import { emitAccessCheck } from "./memcheck.js";
+import { emitAccessCheck, emitCacheMiss } from "./memcheck.js";
 import { I64, Op, VOID } from "./wasm.js";
 
 const SIZE_OF = [4, 2, 1, 8]; // by (code & 0x18) >> 3
@@ -304,7 +304,7 @@ function emitGroupCheck(c: FnCtx, g: AccessGroup): void {
   const o = c.out;
   const span = c.cache(g.members[0].pc, g.reg, g.write, g.span);
   addressTo(c, g.reg, g.lo, c.TA);
-  o.get(c.TA).get(span.lo).op(Op.i64_sub).get(span.lim).op(Op.i64_ge_u);
+  emitCacheMiss(o, c.TA, span);
   o.u8(Op.if).u8(VOID);
   for (const m of g.members) check(c, m, "walk");
   o.u8(Op.end);
@@ -339,6 +339,7 @@ function check(c: FnCtx, a: Access, how: "cached" | "walk" | "walk-only" | "call
     depth: c.DEPTH,
     check: c.check,
     inline: how === "call" ? undefined : c.walk(),
+    stackTop: c.stackTop,
   });
 }
 

@@ -109,9 +109,12 @@ export function checkFunction(type: number, stackTop: number): FuncDef {
 /**
  * The cached accessible range of one (base register, read/write, access size) of a function,
  * as `lo` and `lim = hi - lo - size + 1` (0: empty), so that an access at `a` hits when
- * `(a - lo) <u lim`: one subtraction and one unsigned compare. Kept in two i64 locals,
- * refilled by `$check`, and in two i64 globals that keep a range other than the stack between
- * calls of the function (valid while the address space's epoch is unchanged).
+ * `(a - lo) <u lim`: one subtraction and one unsigned compare. Kept in two i64 globals, valid
+ * between calls of the function while the address space's epoch is unchanged, and refilled by
+ * `$check`. A cache that accesses in loops use is also kept in two i64 locals, loaded from the
+ * globals on entry: the loop's tests then read registers. The globals never hold the stack's
+ * live frames, which depend on the frame depth: a local cache keeps them in its locals only, a
+ * global one keeps the outermost frame (live at every depth).
  */
 export interface Cache {
   reg: number;
@@ -121,6 +124,8 @@ export interface Cache {
   lim: number;
   glo: number;
   glim: number;
+  /** Tested against its globals (no access in a loop uses it): `lo` and `lim` are unused. */
+  global: boolean;
 }
 
 /** `$check`'s flags result: the range is writable. */
@@ -153,6 +158,8 @@ export interface AccessSite {
   check: number;
   /** Walk the tables inline instead of calling `$check` (in loops: no call to spill around). */
   inline?: WalkLocals;
+  /** r10 of the first frame (the outermost frame's range is kept in global caches). */
+  stackTop: number;
 }
 
 /** Locals of an inline table walk. */
@@ -233,7 +240,7 @@ function emitWalk(o: Bytes, s: AccessSite, w: WalkLocals): void {
 export function emitAccessCheck(o: Bytes, s: AccessSite): void {
   const c = s.cache;
   if (c !== undefined) {
-    o.get(s.addr).get(c.lo).op(Op.i64_sub).get(c.lim).op(Op.i64_ge_u);
+    emitCacheMiss(o, s.addr, c);
     o.u8(Op.if).u8(VOID);
   }
   if (s.inline) emitWalk(o, s, s.inline);
@@ -251,20 +258,50 @@ export function emitAccessCheck(o: Bytes, s: AccessSite): void {
     const cond = k.write && !s.write;
     if (cond) o.get(s.tmp).i32(CHECK_WRITABLE).op(Op.i32_and).u8(Op.if).u8(VOID);
     // lim = max(hi - lo - size + 1, 0)
-    o.get(s.hi)
-      .get(s.lo)
-      .op(Op.i64_sub)
-      .i64(1 - k.size)
-      .op(Op.i64_add)
-      .tee(k.lim);
-    o.i64(0).get(k.lim).i64(0).op(Op.i64_gt_s, Op.select).set(k.lim);
-    o.get(s.lo).set(k.lo);
-    o.get(s.tmp).i32(CHECK_STACK).op(Op.i32_and, Op.i32_eqz).u8(Op.if).u8(VOID);
-    o.get(k.lo).gset(k.glo).get(k.lim).gset(k.glim);
-    o.u8(Op.end);
+    const lim = (to: number, global: boolean) => {
+      const x = () =>
+        o
+          .get(s.hi)
+          .get(s.lo)
+          .op(Op.i64_sub)
+          .i64(1 - k.size)
+          .op(Op.i64_add);
+      x();
+      o.i64(0);
+      x();
+      o.i64(0).op(Op.i64_gt_s, Op.select);
+      if (global) o.gset(to);
+      else o.set(to);
+    };
+    if (!k.global) {
+      o.get(s.lo).set(k.lo);
+      lim(k.lim, false);
+      o.get(s.tmp).i32(CHECK_STACK).op(Op.i32_and, Op.i32_eqz).u8(Op.if).u8(VOID);
+      o.get(k.lo).gset(k.glo).get(k.lim).gset(k.glim);
+      o.u8(Op.end);
+    } else {
+      o.get(s.tmp).i32(CHECK_STACK).op(Op.i32_and).u8(Op.if).u8(VOID);
+      const frame0 = s.stackTop - 512;
+      o.i64(frame0, 0)
+        .gset(k.glo)
+        .i64(512 + 1 - k.size)
+        .gset(k.glim);
+      o.u8(Op.else);
+      o.get(s.lo).gset(k.glo);
+      lim(k.glim, true);
+      o.u8(Op.end);
+    }
     if (cond) o.u8(Op.end);
   }
   if (c !== undefined) o.u8(Op.end);
+}
+
+/** Pushes the i32 test that an access at i64 local `addr` misses cache `c`. */
+export function emitCacheMiss(o: Bytes, addr: number, c: Cache): void {
+  o.get(addr);
+  if (c.global) o.gget(c.glo).op(Op.i64_sub).gget(c.glim);
+  else o.get(c.lo).op(Op.i64_sub).get(c.lim);
+  o.op(Op.i64_ge_u);
 }
 
 /**
@@ -288,14 +325,14 @@ export function emitCacheSync(
     .op(onEntry ? Op.i32_eq : Op.i32_ne);
   o.u8(Op.if).u8(VOID);
   if (onEntry) {
-    for (const c of caches) o.gget(c.glo).set(c.lo).gget(c.glim).set(c.lim);
+    for (const c of caches) if (!c.global) o.gget(c.glo).set(c.lo).gget(c.glim).set(c.lim);
     o.u8(Op.else);
   }
   o.i32(0).mem(Op.i32_load, epochAddr).gset(gEpoch);
   for (const g of globals) o.i64(0).gset(g);
   for (const c of caches) {
     o.i64(0).gset(c.glo).i64(0).gset(c.glim);
-    if (!onEntry) o.i64(0).set(c.lo).i64(0).set(c.lim);
+    if (!onEntry && !c.global) o.i64(0).set(c.lo).i64(0).set(c.lim);
   }
   o.u8(Op.end);
 }
