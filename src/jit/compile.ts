@@ -244,7 +244,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       (code) => isSupported(code) && !isCall(code),
       (pc) => proven.has(pc),
     );
-    // a cache that an access in a loop tests is kept in locals too (see memcheck.ts)
+    // a cache that an access in a loop tests is kept in locals too (see memcheck.ts), and so
+    // is every cache of a function that tail-calls itself in a loop (`hasSelfLoop`)
     for (let b = 0; b < cfg.n; b++) {
       for (let pc = cfg.start[b]; pc <= cfg.last[b]; pc += p.code[pc] === OP_LDDW ? 2 : 1) {
         const a = checkedAccess(p, pc);
@@ -254,7 +255,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
         else if (a !== undefined && g === undefined && !proven.has(pc)) {
           c = this.cache(pc, a.reg, a.write, a.size);
         }
-        if (c !== undefined && cfg.inLoop[b]) c.global = false;
+        if (c !== undefined && (cfg.inLoop[b] || this.hasSelfLoop)) c.global = false;
       }
     }
     this.sealed = true;

@@ -248,7 +248,8 @@ const MAX_REGION = 1024;
 
 /**
  * Chooses pivots: for each value with proved accesses outside loops (most accesses first), the
- * bounds-test edge whose region covers most of them, unless that region overlaps one chosen.
+ * bounds-test edge whose region covers most of them, unless that region overlaps one chosen or
+ * its accesses are all in one block.
  */
 function planPivots(
   p: DecodedProgram,
@@ -275,7 +276,9 @@ function planPivots(
     if (region.length === 0) continue;
     const inRegion = new Set(region);
     const free = list.filter((c) => inRegion.has(c.block));
-    if (free.length < 2) continue;
+    // worth a test and a guard when it saves checks in two blocks at least (one block's
+    // accesses are mostly one access group, one check already)
+    if (new Set(free.map((c) => c.block)).size < 2) continue;
     for (const b of region) taken[b] = 1;
     const kmin = Math.min(...free.map((c) => c.kacc));
     if (Math.abs(kmin - best.off) >= 2 ** 31) continue; // an i64.const of one word
