@@ -366,3 +366,44 @@ describe("jit: array map lookups made in line", () => {
     expect(r.r).toEqual([600n]);
   });
 });
+
+describe("jit: hash map lookups through the map core's htab_lookup_elem", () => {
+  const lru: MapDefinition = { name: "lru", type: 9, keySize: 8, valueSize: 8, maxEntries: 2, flags: 0 }; // prettier-ignore
+  const hash: MapDefinition = { ...lru, name: "hash", type: 1, maxEntries: 4 };
+  /** Looks key `k` up (r7 += its value, or 100 on a miss). */
+  const look = (k: number) => `
+    stdw [%r10-8], ${k}
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -8
+    call 1
+    jne %r0, 0, +2
+    add %r7, 100
+    ja +2
+    ldxdw %r1, [%r0]
+    add %r7, %r1`;
+  /** Inserts key `k` with value `k`. */
+  const put = (k: number) => `
+    stdw [%r10-8], ${k}
+    stdw [%r10-16], ${k}
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -8
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, 0
+    call 2`;
+  // in an LRU map of two, the lookup of 1 makes 2 the least recently used: 3 evicts it
+  const src = ["mov %r7, 0", put(1), put(2), look(1), put(3), look(2), look(1), look(3), "mov %r0, %r7", "exit"].join("\n"); // prettier-ignore
+
+  it("finds, misses and (LRU) makes an element the most recently used as the helper does", () => {
+    expect(both({ progs: [{ name: "p", asm: src }], maps: [lru] }).r).toEqual([1n + 100n + 1n + 3n]); // prettier-ignore
+    expect(both({ progs: [{ name: "p", asm: src }], maps: [hash] }).r).toEqual([1n + 2n + 1n + 3n]); // prettier-ignore
+  });
+
+  it("a key partly outside the frame takes the helper's path", () => {
+    const out = src.replace(/add %r2, -8\n {4}call 1/g, "add %r2, -4\n    call 1");
+    const r = both({ progs: [{ name: "p", asm: out }], maps: [hash] });
+    expect(String(r.r[0])).toMatch(/pc \d+/);
+  });
+});

@@ -74,6 +74,8 @@ export const Imp = {
   mapUpdate: 10,
   /** The map core's `map_delete_elem(r1, r2, stackLo) -> r0`. */
   mapDelete: 11,
+  /** The map core's `htab_lookup_elem(desc, key, cpu) -> value` (a hash or LRU map's lookup). */
+  htabLookup: 12,
 } as const;
 
 /** The map core's answer "not mine: run the generic helper" (i64 minimum, as halves). */
@@ -93,6 +95,7 @@ export const IMPORTS: readonly (readonly [string, number[], number[]])[] = [
   ["mapLookup", [I64, I64, I32], [I64]],
   ["mapUpdate", [I64, I64, I64, I64, I32], [I64]],
   ["mapDelete", [I64, I64, I32], [I64]],
+  ["htabLookup", [I32, I32, I32], [I32]],
 ];
 
 /** What {@link Imp.raise} reports. */

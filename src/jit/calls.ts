@@ -195,6 +195,18 @@ export function lowerCall(c: FnCtx, pc: number): void {
     o.u8(Op.else).i64(0).set(c.R[0]).u8(Op.end);
     return;
   }
+  const hash = builtin && imm === BPF_FUNC_map_lookup_elem ? c.hashLookup(pc) : undefined;
+  if (hash !== undefined) {
+    // the map and a key in the frame are known: the core's lookup without map_lookup_elem's
+    // checks of the handle, the key's memory and the CPU
+    o.i32(hash.desc)
+      .get(c.FPLO)
+      .i32(hash.keyOff + 512)
+      .op(Op.i32_add)
+      .i32(0);
+    o.call(Imp.htabLookup).op(Op.i64_extend_i32_u).set(c.R[0]);
+    return;
+  }
   const core = builtin ? CORE_HELPERS.get(imm) : undefined;
   if (core !== undefined) {
     // the map core, without leaving WebAssembly; the generic helper for what it does not run

@@ -16,6 +16,8 @@ import {
   type ArrayLookup,
   type ArrayTarget,
   type FnCtx,
+  type HashLookup,
+  type HashTarget,
   type TailMap,
 } from "./ctx.js";
 import { isCall, isSupported, lowerCond, lowerInsn } from "./lower.js";
@@ -81,6 +83,8 @@ export interface CompileOptions {
   progArray?: (handle: number, index?: number) => TailMap | undefined;
   /** The array map (not per-CPU) a map handle names, for lookups made in line. */
   arrayMap?: (handle: number) => ArrayTarget | undefined;
+  /** The hash or LRU map (not per-CPU) a map handle names, for lookups without its checks. */
+  hashMap?: (handle: number) => HashTarget | undefined;
 }
 
 /** A compiled program: the module's bytes and the eBPF pc each export `f<i>` starts at. */
@@ -176,6 +180,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly stackTop: number;
   private readonly progArray: CompileOptions["progArray"];
   private readonly arrayMap: CompileOptions["arrayMap"];
+  private readonly hashMap: CompileOptions["hashMap"];
   private blockStart = 0;
   private block = 0;
   /** Constructs the structuring pass opened around the current block's body. */
@@ -226,6 +231,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.stackTop = opts.stackTop;
     this.progArray = opts.progArray;
     this.arrayMap = opts.arrayMap;
+    this.hashMap = opts.hashMap;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
     for (const [pc, g] of this.ranges.guards) {
       const guard = (): Guard => {
@@ -403,6 +409,15 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     const map = handle === undefined ? undefined : this.arrayMap?.(handle);
     const keyOff = frameOffsetAt(this.p, this.blockStart, pc, 2);
     if (map === undefined || keyOff === undefined || !inFrame(keyOff, 4)) return undefined;
+    return { ...map, keyOff };
+  }
+
+  hashLookup(pc: number): HashLookup | undefined {
+    const handle = mapAt(this.p, this.blockStart, pc, 1);
+    const map = handle === undefined ? undefined : this.hashMap?.(handle);
+    const keyOff = frameOffsetAt(this.p, this.blockStart, pc, 2);
+    if (map === undefined || keyOff === undefined || !inFrame(keyOff, map.keySize))
+      return undefined;
     return { ...map, keyOff };
   }
 

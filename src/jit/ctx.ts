@@ -32,6 +32,18 @@ export interface ArrayTarget {
   readonly stride: number;
 }
 
+/** A hash or LRU map (not per-CPU) whose lookups call the map core's `htab_lookup_elem`. */
+export interface HashTarget {
+  /** Address of its descriptor. */
+  readonly desc: number;
+  readonly keySize: number;
+}
+
+/** A lookup in a {@link HashTarget} with its key in the current frame, at r10 + `keyOff`. */
+export interface HashLookup extends HashTarget {
+  readonly keyOff: number;
+}
+
 /** A lookup in an {@link ArrayTarget} with its key in the current frame, at r10 + `keyOff`. */
 export interface ArrayLookup extends ArrayTarget {
   readonly keyOff: number;
@@ -119,6 +131,8 @@ export interface FnCtx {
    * as a constant and sets r2 to a key inside the current frame.
    */
   arrayLookup(pc: number): ArrayLookup | undefined;
+  /** The hash map lookup at `pc` (helper 1), when the map and the key's frame slot are known. */
+  hashLookup(pc: number): HashLookup | undefined;
   /** The prog_array r2 holds at the tail call at `pc`, when the block loads it as a constant. */
   tailMap(pc: number): TailMap | undefined;
 }

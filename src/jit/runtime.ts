@@ -28,6 +28,7 @@ import { funcAt, progId, type ExecProgram } from "../runtime/program.js";
 import { tailCall } from "../runtime/tail-call.js";
 import { hex64 } from "../runtime/trace.js";
 import { ArrayMap } from "../maps/array.js";
+import { HashMap } from "../maps/hash.js";
 import { ProgArrayMap } from "../maps/prog-array.js";
 import { MapCore } from "../maps/core/index.js";
 import { HELPERS } from "../helpers/index.js";
@@ -321,6 +322,11 @@ export class JitRuntime extends EngineEnv {
         if (!(map instanceof ArrayMap) || map.percpu) return undefined;
         return { maxEntries: map.def.maxEntries, valueBase: map.base, stride: map.stride };
       },
+      hashMap: (handle) => {
+        const map = this.machine.mapByHandle(handle);
+        if (!(map instanceof HashMap) || map.percpu) return undefined;
+        return { desc: map.desc, keySize: map.def.keySize };
+      },
       builtinHelpers: this.builtinHelpers(),
     });
     return { bytes, entries, imports: { e: this.imports(prog, traced, checkpoints) } };
@@ -403,6 +409,7 @@ export class JitRuntime extends EngineEnv {
       mapLookup: core.map_lookup_elem,
       mapUpdate: core.map_update_elem,
       mapDelete: core.map_delete_elem,
+      htabLookup: core.htab_lookup_elem,
       helper: (id: number, pc: number, depth: number) => {
         const h = m.helpers[id];
         if (h === undefined) throw unknownHelperFault(id, pc);
