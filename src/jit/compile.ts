@@ -39,6 +39,7 @@ import {
   staticEntries,
 } from "./scan.js";
 import { planRanges, type RangePlan } from "./ranges.js";
+import { planMapValues, type MapValueTarget } from "./mapvals.js";
 import {
   dominates,
   emitExitCharge,
@@ -189,6 +190,8 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly walkLocals: WalkLocals;
   private readonly plan: BudgetPlan;
   private readonly ranges: RangePlan;
+  /** Accesses inside map values (mapvals.ts): never checked. */
+  private readonly mapValues: Set<number>;
   /** The guards, by the pc of their load. */
   private readonly guardLocals = new Map<number, { read?: Guard; write?: Guard }>();
 
@@ -242,14 +245,11 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       };
       this.guardLocals.set(pc, { read: g.read ? guard() : undefined, write: g.write ? guard() : undefined }); // prettier-ignore
     }
+    this.mapValues = planMapValues(p, cfg, (pc, start) => this.lookupTarget(pc, start));
     // allocate the caches of every checked access and group up front, so resets cover them all
     const proven = this.ranges.proven;
-    this.groupOf = planAccessGroups(
-      p,
-      cfg,
-      (code) => isSupported(code) && !isCall(code),
-      (pc) => proven.has(pc),
-    );
+    const apart = (pc: number) => proven.has(pc) || this.mapValues.has(pc);
+    this.groupOf = planAccessGroups(p, cfg, (code) => isSupported(code) && !isCall(code), apart);
     // a cache that an access in a loop tests is kept in locals too (see memcheck.ts), and so
     // is every cache of a function that tail-calls itself in a loop (`hasSelfLoop`)
     for (let b = 0; b < cfg.n; b++) {
@@ -258,7 +258,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
         const g = this.groupOf.get(pc);
         let c: Cache | undefined;
         if (g !== undefined && g.members[0].pc === pc) c = this.cache(pc, g.reg, g.write, g.span);
-        else if (a !== undefined && g === undefined && !proven.has(pc)) {
+        else if (a !== undefined && g === undefined && !apart(pc)) {
           c = this.cache(pc, a.reg, a.write, a.size);
         }
         if (c !== undefined && (cfg.inLoop[b] || this.hasSelfLoop)) c.global = false;
@@ -288,8 +288,20 @@ class FuncCompiler implements FnCtx, BlockEmitter {
 
   pivotFree(pc: number): boolean {
     const { kind, loop } = this.versions;
-    if (this.inStepping || kind[this.block] !== BlockKind.Proved) return false;
-    return this.ranges.pivots[loop[this.block]].free.has(pc);
+    if (this.inStepping) return false;
+    if (this.mapValues.has(pc)) return true;
+    return kind[this.block] === BlockKind.Proved && this.ranges.pivots[loop[this.block]].free.has(pc); // prettier-ignore
+  }
+
+  /**
+   * The value a lookup at `pc` (helper 1, in the block from `blockStart`) returns a pointer
+   * into, when it is lowered in line or as the map core's own lookup (see calls.ts).
+   */
+  private lookupTarget(pc: number, blockStart: number): MapValueTarget | undefined {
+    if (this.traced || !this.builtinHelpers.has(1)) return undefined;
+    const t = this.arrayLookup(pc, blockStart) ?? this.hashLookup(pc, blockStart);
+    const map = mapAt(this.p, blockStart, pc, 1);
+    return t === undefined || map === undefined ? undefined : { map, valueSize: t.valueSize, writable: t.writable }; // prettier-ignore
   }
 
   fastProven(pc: number): boolean {
@@ -404,18 +416,18 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return this.funcOf.get(t);
   }
 
-  arrayLookup(pc: number): ArrayLookup | undefined {
-    const handle = mapAt(this.p, this.blockStart, pc, 1);
+  arrayLookup(pc: number, blockStart = this.blockStart): ArrayLookup | undefined {
+    const handle = mapAt(this.p, blockStart, pc, 1);
     const map = handle === undefined ? undefined : this.arrayMap?.(handle);
-    const keyOff = frameOffsetAt(this.p, this.blockStart, pc, 2);
+    const keyOff = frameOffsetAt(this.p, blockStart, pc, 2);
     if (map === undefined || keyOff === undefined || !inFrame(keyOff, 4)) return undefined;
     return { ...map, keyOff };
   }
 
-  hashLookup(pc: number): HashLookup | undefined {
-    const handle = mapAt(this.p, this.blockStart, pc, 1);
+  hashLookup(pc: number, blockStart = this.blockStart): HashLookup | undefined {
+    const handle = mapAt(this.p, blockStart, pc, 1);
     const map = handle === undefined ? undefined : this.hashMap?.(handle);
-    const keyOff = frameOffsetAt(this.p, this.blockStart, pc, 2);
+    const keyOff = frameOffsetAt(this.p, blockStart, pc, 2);
     if (map === undefined || keyOff === undefined || !inFrame(keyOff, map.keySize))
       return undefined;
     return { ...map, keyOff };

@@ -26,6 +26,9 @@ export interface TailMap {
 /** An array map (not per-CPU) whose lookups compiled code makes in line. */
 export interface ArrayTarget {
   readonly maxEntries: number;
+  readonly valueSize: number;
+  /** Whether programs may write its values (not `BPF_F_RDONLY_PROG`). */
+  readonly writable: boolean;
   /** Address of entry 0's value. */
   readonly valueBase: number;
   /** Bytes from one value to the next. */
@@ -37,6 +40,9 @@ export interface HashTarget {
   /** Address of its descriptor. */
   readonly desc: number;
   readonly keySize: number;
+  readonly valueSize: number;
+  /** Whether programs may write its values (not `BPF_F_RDONLY_PROG`). */
+  readonly writable: boolean;
 }
 
 /** A lookup in a {@link HashTarget} with its key in the current frame, at r10 + `keyOff`. */
@@ -99,7 +105,8 @@ export interface FnCtx {
   fastProven(pc: number): boolean;
   /**
    * Whether the access at `pc` needs no test at all: a pivot's proved copy is being emitted
-   * and covers it (ranges.ts, version.ts); never in stepping code.
+   * and covers it (ranges.ts, version.ts), or it stays inside a map value (mapvals.ts); never
+   * in stepping code.
    */
   pivotFree(pc: number): boolean;
   /** The guards the load at `pc` fills (see ranges.ts), if it has any. */

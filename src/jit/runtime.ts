@@ -320,12 +320,14 @@ export class JitRuntime extends EngineEnv {
       arrayMap: (handle) => {
         const map = this.machine.mapByHandle(handle);
         if (!(map instanceof ArrayMap) || map.percpu) return undefined;
-        return { maxEntries: map.def.maxEntries, valueBase: map.base, stride: map.stride };
+        const { maxEntries, valueSize } = map.def;
+        return { maxEntries, valueSize, writable: map.progWritable, valueBase: map.base, stride: map.stride }; // prettier-ignore
       },
       hashMap: (handle) => {
         const map = this.machine.mapByHandle(handle);
         if (!(map instanceof HashMap) || map.percpu) return undefined;
-        return { desc: map.desc, keySize: map.def.keySize };
+        const { keySize, valueSize } = map.def;
+        return { desc: map.desc, keySize, valueSize, writable: map.progWritable };
       },
       builtinHelpers: this.builtinHelpers(),
     });

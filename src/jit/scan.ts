@@ -64,15 +64,16 @@ export function staticEntries(p: DecodedProgram): number[] {
 }
 
 /**
- * The last instruction before `pc`, in the block that starts at `blockStart` and after any
- * call in it, that writes `reg`; -1 if none.
+ * The last instruction before `pc`, in the block that starts at `blockStart`, that writes
+ * `reg`; -1 if none, or if a call (which clobbers r0-r5) came after it and `reg` is one of those.
  */
 export function lastWrite(p: DecodedProgram, blockStart: number, pc: number, reg: number): number {
   let last = -1;
   for (let q = blockStart; q < pc; q += p.code[q] === OP_LDDW ? 2 : 1) {
     const c = p.code[q];
-    if (isCall(c)) last = -1;
-    else if (writesReg(p, q, reg)) last = q;
+    if (isCall(c)) {
+      if (reg <= 5) last = -1; // r0-r5 are clobbered; a callee keeps r6-r9
+    } else if (writesReg(p, q, reg)) last = q;
   }
   return last;
 }
@@ -91,11 +92,21 @@ export function mapAt(
 
 /**
  * The offset from r10 that `reg` holds at the call at `pc` when the block sets it as
- * `reg = r10; reg += off`.
+ * `reg = r10; reg += off`, or copies it from a register the block set so.
  */
-export function frameOffsetAt(p: DecodedProgram, blockStart: number, pc: number, reg: number) {
+export function frameOffsetAt(
+  p: DecodedProgram,
+  blockStart: number,
+  pc: number,
+  reg: number,
+): number | undefined {
   const add = lastWrite(p, blockStart, pc, reg);
-  if (add < 0 || p.code[add] !== 0x07) return undefined;
+  if (add < 0) return undefined;
+  // a copy of another register (`r2 = r6`): what that one held there
+  if (p.code[add] === 0xbf && p.off[add] === 0 && p.src[add] !== 10) {
+    return frameOffsetAt(p, blockStart, add, p.src[add]);
+  }
+  if (p.code[add] !== 0x07) return undefined;
   const mov = lastWrite(p, blockStart, add, reg);
   if (mov < 0 || p.code[mov] !== 0xbf || p.src[mov] !== 10) return undefined;
   return p.imm[add];

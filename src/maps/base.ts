@@ -100,8 +100,8 @@ export abstract class BaseMap implements BpfMap {
     return this.def.flags & BPF_F_RDONLY_PROG ? 0 : SegmentFlags.WRITABLE;
   }
 
-  /** Whether programs may change the map through helpers (not `BPF_F_RDONLY_PROG`). */
-  protected get progWritable(): boolean {
+  /** Whether programs may change the map, through helpers or its values (not `BPF_F_RDONLY_PROG`). */
+  get progWritable(): boolean {
     return (this.def.flags & BPF_F_RDONLY_PROG) === 0;
   }
 

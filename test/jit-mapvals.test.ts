@@ -1,0 +1,177 @@
+import { describe, expect, it } from "vitest";
+import { assemble } from "../src/isa/asm.js";
+import { decodeProgram } from "../src/isa/decode.js";
+import { buildCfg } from "../src/jit/cfg.js";
+import { planMapValues } from "../src/jit/mapvals.js";
+import type { MapDefinition } from "../src/maps/types.js";
+import { both } from "./jit-harness.js";
+
+/**
+ * The accesses planMapValues frees in a one-function program where every lookup (helper 1) is
+ * one the compiler lowers itself: of map 0x7ead0000 (16-byte values, writable) unless r1 was
+ * loaded with 0x7ead0010 (8-byte values, read-only).
+ */
+function freeOf(src: string): number[] {
+  const p = decodeProgram(assemble(src));
+  const cfg = buildCfg(p, 0, p.length, 0);
+  const lookupAt = (pc: number) => {
+    let handle = 0;
+    for (let q = 0; q < pc; q++) if (p.code[q] === 0x18 && p.dst[q] === 1) handle = p.imm[q];
+    return handle === 0x7ead0010
+      ? { map: handle, valueSize: 8, writable: false }
+      : { map: handle, valueSize: 16, writable: true };
+  };
+  return [...planMapValues(p, cfg, lookupAt)].sort((a, b) => a - b);
+}
+
+/** A lookup of map `map` with its key at r10 - 8; r0 is the result (pcs 0-5). */
+const LOOKUP = (map = "0x7ead0000") => `
+  stdw [%r10-8], 0
+  lddw %r1, ${map}
+  mov %r2, %r10
+  add %r2, -8
+  call 1`;
+
+describe("jit: map value pointers (planning)", () => {
+  it("frees accesses inside the value once the pointer is shown not NULL", () => {
+    const src = `${LOOKUP()}
+      ldxdw %r3, [%r0+8]
+      jeq %r0, 0, out
+      ldxdw %r3, [%r0+8]
+      stxw [%r0+12], %r3
+      ldxb %r3, [%r0+16]
+      ldxdw %r3, [%r0-1]
+    out:
+      exit`;
+    // pc 6 before the test, pcs 10 and 11 outside the value
+    expect(freeOf(src)).toEqual([8, 9]);
+  });
+
+  it("follows copies, constant offsets and the taken edge of jne; keeps r6-r9 across calls", () => {
+    const src = `${LOOKUP()}
+      mov %r6, %r0
+      add %r6, 4
+      jne %r6, 0, ok
+      exit
+    ok:
+      call 5
+      ldxw %r3, [%r6+8]
+      ldxw %r3, [%r6+12]
+      ldxw %r3, [%r0]
+      exit`;
+    // r0 was clobbered by the call; r6 + 12 is past the value's end
+    expect(freeOf(src)).toEqual([11]);
+  });
+
+  it("forgets what an ALU32 write, a load or a variable add makes of the pointer", () => {
+    for (const op of ["mov32 %r0, %r0", "ldxdw %r0, [%r10-8]", "add %r0, %r3"]) {
+      const src = `${LOOKUP()}
+        jeq %r0, 0, out
+        ${op}
+        ldxb %r3, [%r0]
+      out:
+        exit`;
+      expect(freeOf(src)).toEqual([]);
+    }
+  });
+
+  it("keeps a pointer two lookups of one map agree on, and round a loop", () => {
+    const merged = (second: string) => `${LOOKUP()}
+      jne %r0, 0, found
+      ${LOOKUP(second)}
+      jeq %r0, 0, out
+    found:
+      ldxdw %r3, [%r0]
+    out:
+      exit`;
+    expect(freeOf(merged("0x7ead0000"))).toEqual([14]);
+    expect(freeOf(merged("0x7ead0010"))).toEqual([]);
+    const loop = `${LOOKUP()}
+      jeq %r0, 0, out
+      mov %r4, 0
+    again:
+      ldxdw %r3, [%r0]
+      add %r4, 1
+      jlt %r4, 3, again
+      add %r0, 1
+      ja again
+    out:
+      exit`;
+    // the back edge from 'add %r0, 1' brings another offset: nothing is known at the header
+    expect(freeOf(loop)).toEqual([]);
+    expect(freeOf(loop.replace("add %r0, 1", "add %r0, 0"))).toEqual([8]);
+  });
+
+  it("frees no write into a read-only value", () => {
+    const src = `${LOOKUP("0x7ead0010")}
+      jeq %r0, 0, out
+      ldxdw %r3, [%r0]
+      stxdw [%r0], %r3
+    out:
+      exit`;
+    expect(freeOf(src)).toEqual([7]);
+  });
+});
+
+describe("jit: map value pointers (runs match the interpreter)", () => {
+  const arr: MapDefinition = { name: "a", type: 2, keySize: 4, valueSize: 12, maxEntries: 2, flags: 0 }; // prettier-ignore
+  const hash: MapDefinition = { name: "h", type: 1, keySize: 4, valueSize: 12, maxEntries: 2, flags: 0 }; // prettier-ignore
+  const lru: MapDefinition = { ...hash, name: "l", type: 9 };
+  const ro: MapDefinition = { ...arr, name: "ro", flags: 0x80 };
+  /** Puts key k (value k) into the map, then looks key `look` up and runs `body` on r0. */
+  const prog = (body: string, look = 1) => `
+    mov %r7, 0
+    stw [%r10-4], 1
+    stw [%r10-16], 7
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -4
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, 0
+    call 2
+    stw [%r10-4], ${look}
+    lddw %r1, 0x7ead0000
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    ${body}
+  out:
+    mov %r0, %r7
+    exit`;
+
+  it("reads and writes inside values of array, hash and LRU maps", () => {
+    const body = "ldxw %r7, [%r0]\nadd %r7, 1\nstxw [%r0+8], %r7\nldxw %r7, [%r0+8]";
+    for (const map of [arr, hash, lru]) {
+      const r = both({ progs: [{ name: "p", asm: prog(body) }], maps: [map] }, 2);
+      expect(r.r).toEqual([8n, 8n]);
+    }
+  });
+
+  it("an access past the value's end faults where the interpreter's does", () => {
+    for (const map of [arr, hash]) {
+      const r = both({ progs: [{ name: "p", asm: prog("ldxw %r7, [%r0+8]\nldxw %r7, [%r0+12]") }], maps: [map] }); // prettier-ignore
+      expect(String(r.r[0])).toMatch(/pc 19\b/);
+    }
+  });
+
+  it("a write into a read-only array faults; a read does not", () => {
+    const r = both({ progs: [{ name: "p", asm: prog("ldxw %r7, [%r0]\nstxw [%r0], %r7", 0) }], maps: [ro] }); // prettier-ignore
+    expect(String(r.r[0])).toMatch(/pc 19\b/);
+  });
+
+  it("a value read after its element is deleted, as in Linux (still accessible)", () => {
+    const body = `
+      mov %r6, %r0
+      lddw %r1, 0x7ead0000
+      mov %r2, %r10
+      add %r2, -4
+      call 3
+      ldxw %r7, [%r6]`;
+    for (const map of [hash, lru]) {
+      const r = both({ progs: [{ name: "p", asm: prog(body) }], maps: [map] }, 2);
+      expect(r.r).toEqual([7n, 7n]);
+    }
+  });
+});
