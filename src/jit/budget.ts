@@ -119,12 +119,10 @@ export class BudgetPlan {
   private add(
     chain: ChainNode | null,
     seg: readonly [number, number] | null,
-  ): Checkpoint & { id: number } {
-    // prettier-ignore
+  ): { id: number; total: number } {
     const total = (seg ? seg[1] : 0) + (chain ? chain.total : 0);
-    const cp = { chain, seg, total };
-    this.checkpoints.push(cp);
-    return { ...cp, id: this.checkpoints.length - 1 };
+    this.checkpoints.push({ chain, seg, total });
+    return { id: this.checkpoints.length - 1, total };
   }
 
   /** The checkpoint of a segment of block `b` (`first`: its first segment, after the chain). */

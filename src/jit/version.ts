@@ -62,7 +62,8 @@ export function versionCfg(
 ): VersionedCfg {
   const n = cfg.n;
   if (loops.length === 0 && pivots.length === 0) {
-    const orig = Int32Array.from({ length: n }, (_, b) => b);
+    const orig = new Int32Array(n);
+    for (let b = 0; b < n; b++) orig[b] = b;
     return { cfg, kind: new Uint8Array(n), loop: new Int32Array(n).fill(-1), orig, loops };
   }
   const start = [...cfg.start];
