@@ -25,7 +25,6 @@ import {
   CHECK_PARAMS,
   CHECK_RESULTS,
   checkFunction,
-  emitCacheSync,
   type Cache,
   type WalkLocals,
 } from "./memcheck.js";
@@ -49,7 +48,8 @@ import {
   type TripLocals,
 } from "./loops.js";
 import { BlockKind, versionCfg, type VersionedCfg } from "./version.js";
-import { emitGuardReset, emitInRange, type Guard } from "./guards.js";
+import { emitInRange, type Guard } from "./guards.js";
+import { CacheSet } from "./cacheset.js";
 import { emitDispatch, emitStructured, type BlockEmitter } from "./structure.js";
 import { Bytes, I32, I64, ModuleBuilder, Op, VOID } from "./wasm.js";
 
@@ -128,9 +128,6 @@ export function compileProgram(p: DecodedProgram, opts: CompileOptions): Compile
   return { bytes: mb.build(), entries, checkpoints };
 }
 
-/** Cache groups keyed by a register's value per function (see `FuncCompiler.groupKey`). */
-const MAX_VALUE_GROUPS = 16;
-
 /** Fixed local indices (params first). */
 const L = {
   R0: 7,
@@ -169,15 +166,11 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   readonly maxFrames: number;
   readonly builtinHelpers: ReadonlySet<number>;
   readonly locals: number[] = [...FIXED_LOCALS];
-  private readonly caches = new Map<string, Cache>();
   private readonly groupOf: Map<number, AccessGroup>;
   /** Whether stepping code is being emitted (see `stepping`). */
   private inStepping = false;
-  /** Set once every cache is allocated: entry and post-call syncs must cover them all. */
-  private sealed = false;
-  private readonly groups = new Map<string, Cache[]>();
-  private valueGroups = 0;
-  private gEpoch = -1;
+  /** The function's bounds-check caches and range-proof guards. */
+  private readonly cs: CacheSet;
   readonly stackTop: number;
   private readonly progArray: CompileOptions["progArray"];
   private readonly arrayMap: CompileOptions["arrayMap"];
@@ -192,8 +185,6 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   private readonly ranges: RangePlan;
   /** Accesses inside map values (mapvals.ts): never checked. */
   private readonly mapValues: Set<number>;
-  /** The guards, by the pc of their load. */
-  private readonly guardLocals = new Map<number, { read?: Guard; write?: Guard }>();
 
   /** The function's CFG with its counted loops and pivots versioned (version.ts): emitted. */
   private readonly cfg: Cfg;
@@ -208,7 +199,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     readonly sig: number,
     readonly check: number,
     private readonly funcOf: Map<number, number>,
-    private readonly newGlobal: (type: number, init: number) => number,
+    newGlobal: (type: number, init: number) => number,
     checkpoints: Checkpoint[],
   ) {
     const cfg = source;
@@ -236,15 +227,9 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     this.arrayMap = opts.arrayMap;
     this.hashMap = opts.hashMap;
     this.hasSelfLoop = !this.traced && this.progId > 0 && cfg.start[0] === 0 && this.mayCallSelf();
-    for (const [pc, g] of this.ranges.guards) {
-      const guard = (): Guard => {
-        const [lo, span] = [this.local(I64), this.local(I64)];
-        const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
-        if (this.gEpoch < 0) this.gEpoch = this.newGlobal(I32, -1);
-        return { lo, span, glo, glim };
-      };
-      this.guardLocals.set(pc, { read: g.read ? guard() : undefined, write: g.write ? guard() : undefined }); // prettier-ignore
-    }
+    const alloc = { local: (t: number) => this.local(t), global: newGlobal };
+    this.cs = new CacheSet(alloc, this.ranges.baseValue, this.scratch + Scratch.EPOCH);
+    this.cs.addGuards(this.ranges.guards);
     this.mapValues = planMapValues(p, cfg, (pc, start) => this.lookupTarget(pc, start));
     // allocate the caches of every checked access and group up front, so resets cover them all
     const proven = this.ranges.proven;
@@ -264,7 +249,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
         if (c !== undefined && (cfg.inLoop[b] || this.hasSelfLoop)) c.global = false;
       }
     }
-    this.sealed = true;
+    this.cs.seal();
   }
 
   /** A new local of `type`. */
@@ -275,15 +260,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
 
   provenBound(pc: number): Guard | undefined {
     const a = this.inStepping ? undefined : this.ranges.proven.get(pc);
-    return a === undefined ? undefined : this.guardOf(a.anchor, a.write);
-  }
-
-  /** The guard of the load at `anchor` for reads or writes. */
-  private guardOf(anchor: number, write: boolean): Guard {
-    const g = this.guardLocals.get(anchor);
-    const guard = write ? g?.write : g?.read;
-    if (guard === undefined) throw new Error(`jit: no guard at pc ${anchor}`);
-    return guard;
+    return a === undefined ? undefined : this.cs.guardOf(a.anchor, a.write);
   }
 
   pivotFree(pc: number): boolean {
@@ -311,7 +288,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   guardAt(pc: number): { read?: Guard; write?: Guard } | undefined {
-    return this.guardLocals.get(pc);
+    return this.cs.guardAt(pc);
   }
 
   stepping(): boolean {
@@ -323,39 +300,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   cache(pc: number, reg: number, write: boolean, size: number): Cache {
-    const group = this.groupKey(pc, reg);
-    const key = `${group}/${write ? "w" : "r"}${size}`;
-    let c = this.caches.get(key);
-    if (c === undefined) {
-      if (this.sealed) throw new Error(`jit: no cache for r${reg} (${size} bytes) at pc ${pc}`);
-      const lo = this.local(I64);
-      this.local(I64); // lim
-      const [glo, glim] = [this.newGlobal(I64, 0), this.newGlobal(I64, 0)];
-      c = { reg, write, size, lo, lim: lo + 1, glo, glim, global: true };
-      if (this.gEpoch < 0) this.gEpoch = this.newGlobal(I32, -1);
-      this.caches.set(key, c);
-      const members = this.groups.get(group) ?? [];
-      members.push(c);
-      this.groups.set(group, members);
-    }
-    return c;
-  }
-
-  /**
-   * The caches an access at `pc` through `reg` shares (and refills together): those of the
-   * value the register holds there (ranges.ts `baseValue`), so that one register holding the
-   * context and then the packet does not evict one range with the other on every run; those
-   * of the register when the value is unknown, or past MAX_VALUE_GROUPS values.
-   */
-  private groupKey(pc: number, reg: number): string {
-    const value = this.ranges.baseValue.get(pc);
-    const byValue = value === undefined ? undefined : `r${reg}=${value}`;
-    if (byValue !== undefined && this.groups.has(byValue)) return byValue;
-    if (byValue !== undefined && this.valueGroups < MAX_VALUE_GROUPS && !this.sealed) {
-      this.valueGroups++;
-      return byValue;
-    }
-    return `r${reg}`;
+    return this.cs.cache(pc, reg, write, size);
   }
 
   walk(): WalkLocals | undefined {
@@ -364,7 +309,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   cacheGroup(pc: number, reg: number): readonly Cache[] {
-    return this.groups.get(this.groupKey(pc, reg)) ?? [];
+    return this.cs.group(pc, reg);
   }
 
   funcIndex(pc: number): number {
@@ -374,17 +319,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
   }
 
   syncCaches(): void {
-    const epoch = this.scratch + Scratch.EPOCH;
-    emitCacheSync(this.out, [...this.caches.values()], this.guardGlobals(), epoch, this.gEpoch, false); // prettier-ignore
-  }
-
-  /** The globals of every guard (emptied with the caches). */
-  private guardGlobals(): number[] {
-    const out: number[] = [];
-    for (const g of this.guardLocals.values()) {
-      for (const k of [g.read, g.write]) if (k !== undefined) out.push(k.glo, k.glim);
-    }
-    return out;
+    this.cs.emitSync(this.out);
   }
 
   /** The function's code (without its locals vector). */
@@ -396,11 +331,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     o.i64(this.stackTop, 0).get(L.FPLO).op(Op.i64_extend_i32_u).tee(L.STACKLO);
     o.op(Op.i64_sub).set(L.SPAN);
     loadBudget(this);
-    for (const g of this.guardLocals.values()) {
-      for (const k of [g.read, g.write]) if (k !== undefined) emitGuardReset(o, k);
-    }
-    const epoch = this.scratch + Scratch.EPOCH;
-    emitCacheSync(this.out, [...this.caches.values()], this.guardGlobals(), epoch, this.gEpoch, true); // prettier-ignore
+    this.cs.emitEntry(o);
     if (this.hasSelfLoop) o.u8(Op.loop).u8(VOID);
     if (this.cfg.reducible) emitStructured(this.cfg, this, o);
     else emitDispatch(this.cfg, this, o, L.STATE);
@@ -563,14 +494,14 @@ class FuncCompiler implements FnCtx, BlockEmitter {
       const lower: LowerBound[] = [];
       for (const a of this.ranges.proven.values()) {
         if (a.fast?.loop !== i) continue;
-        const guard = this.guardOf(a.anchor, a.write);
+        const guard = this.cs.guardOf(a.anchor, a.write);
         lower.push({ reg: a.fast.reg < 0 ? -1 : this.R[a.fast.reg], add: a.fast.add, guard });
       }
       const l = this.versions.loops[i];
       emitGuardCond(this.out, l, this.regLocal, this.tripLocals(), lower);
     } else if (kind === BlockKind.Pivot) {
       const v = this.ranges.pivots[i];
-      emitInRange(this.out, this.R[v.reg], v.add, this.guardOf(v.anchor, v.write));
+      emitInRange(this.out, this.R[v.reg], v.add, this.cs.guardOf(v.anchor, v.write));
     } else lowerCond(this, this.cfg.last[b]);
   }
 
