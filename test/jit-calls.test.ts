@@ -4,7 +4,7 @@ import type { JitEngine } from "../src/jit/index.js";
 import type { MapDefinition } from "../src/maps/types.js";
 import { createEngine } from "../src/runtime/engine.js";
 import { prepareProgram } from "../src/runtime/prepare.js";
-import { both, makeMachine, raw, runBoth } from "./jit-harness.js";
+import { asmLookup, asmUpdate, both, makeMachine, raw, runBoth } from "./jit-harness.js";
 
 describe("jit: bpf-to-bpf calls", () => {
   const calls = `
@@ -373,10 +373,7 @@ describe("jit: hash map lookups through the map core's htab_lookup_elem", () => 
   /** Looks key `k` up (r7 += its value, or 100 on a miss). */
   const look = (k: number) => `
     stdw [%r10-8], ${k}
-    lddw %r1, 0x7ead0000
-    mov %r2, %r10
-    add %r2, -8
-    call 1
+    ${asmLookup(-8)}
     jne %r0, 0, +2
     add %r7, 100
     ja +2
@@ -386,13 +383,7 @@ describe("jit: hash map lookups through the map core's htab_lookup_elem", () => 
   const put = (k: number) => `
     stdw [%r10-8], ${k}
     stdw [%r10-16], ${k}
-    lddw %r1, 0x7ead0000
-    mov %r2, %r10
-    add %r2, -8
-    mov %r3, %r10
-    add %r3, -16
-    mov %r4, 0
-    call 2`;
+    ${asmUpdate(-8, -16)}`;
   // in an LRU map of two, the lookup of 1 makes 2 the least recently used: 3 evicts it
   const src = ["mov %r7, 0", put(1), put(2), look(1), put(3), look(2), look(1), look(3), "mov %r0, %r7", "exit"].join("\n"); // prettier-ignore
 
@@ -402,7 +393,7 @@ describe("jit: hash map lookups through the map core's htab_lookup_elem", () => 
   });
 
   it("a key partly outside the frame takes the helper's path", () => {
-    const out = src.replace(/add %r2, -8\n {4}call 1/g, "add %r2, -4\n    call 1");
+    const out = src.replaceAll(asmLookup(-8), asmLookup(-4));
     const r = both({ progs: [{ name: "p", asm: out }], maps: [hash] });
     expect(String(r.r[0])).toMatch(/pc \d+/);
   });

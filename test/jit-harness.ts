@@ -169,6 +169,23 @@ export function world(engine: EngineName, spec: WorldSpec) {
   };
 }
 
+/** Assembly of `r0 = bpf_map_lookup_elem(map, r10 + key)` (4 instructions, 5 slots). */
+export const asmLookup = (key: number, map = "0x7ead0000") => `
+  lddw %r1, ${map}
+  mov %r2, %r10
+  add %r2, ${key}
+  call 1`;
+
+/** Assembly of `bpf_map_update_elem(map, r10 + key, r10 + value, 0)` (7 instructions). */
+export const asmUpdate = (key: number, value: number, map = "0x7ead0000") => `
+  lddw %r1, ${map}
+  mov %r2, %r10
+  add %r2, ${key}
+  mov %r3, %r10
+  add %r3, ${value}
+  mov %r4, 0
+  call 2`;
+
 export const PROG_ARRAY: MapDefinition = { name: "jmp", type: 3, keySize: 4, valueSize: 4, maxEntries: 8, flags: 0 }; // prettier-ignore
 
 /** Runs the same world on both engines; expects the same results (traced too). */

@@ -4,7 +4,7 @@ import { decodeProgram } from "../src/isa/decode.js";
 import { buildCfg } from "../src/jit/cfg.js";
 import { planMapValues } from "../src/jit/mapvals.js";
 import type { MapDefinition } from "../src/maps/types.js";
-import { both } from "./jit-harness.js";
+import { asmLookup, asmUpdate, both } from "./jit-harness.js";
 
 /**
  * The accesses planMapValues frees in a one-function program where every lookup (helper 1) is
@@ -25,12 +25,8 @@ function freeOf(src: string): number[] {
 }
 
 /** A lookup of map `map` with its key at r10 - 8; r0 is the result (pcs 0-5). */
-const LOOKUP = (map = "0x7ead0000") => `
-  stdw [%r10-8], 0
-  lddw %r1, ${map}
-  mov %r2, %r10
-  add %r2, -8
-  call 1`;
+const LOOKUP = (map = "0x7ead0000") => `stdw [%r10-8], 0
+${asmLookup(-8, map)}`;
 
 describe("jit: map value pointers (planning)", () => {
   it("frees accesses inside the value once the pointer is shown not NULL", () => {
@@ -123,18 +119,9 @@ describe("jit: map value pointers (runs match the interpreter)", () => {
     mov %r7, 0
     stw [%r10-4], 1
     stw [%r10-16], 7
-    lddw %r1, 0x7ead0000
-    mov %r2, %r10
-    add %r2, -4
-    mov %r3, %r10
-    add %r3, -16
-    mov %r4, 0
-    call 2
+    ${asmUpdate(-4, -16)}
     stw [%r10-4], ${look}
-    lddw %r1, 0x7ead0000
-    mov %r2, %r10
-    add %r2, -4
-    call 1
+    ${asmLookup(-4)}
     jeq %r0, 0, out
     ${body}
   out:

@@ -6,7 +6,7 @@ import { findCountedLoops } from "../src/jit/loops.js";
 import { isSupported } from "../src/jit/lower.js";
 import { planRanges } from "../src/jit/ranges.js";
 import type { MapDefinition } from "../src/maps/types.js";
-import { both, runBoth } from "./jit-harness.js";
+import { asmLookup, both, runBoth } from "./jit-harness.js";
 
 /**
  * The proved accesses of a one-function program: pc -> anchor pc, then `w` for a write and
@@ -300,10 +300,7 @@ describe("jit: pivots (runs match the interpreter)", () => {
     const ro: MapDefinition = { name: "ro", type: 2, keySize: 4, valueSize: 64, maxEntries: 1, flags: 0x80 }; // prettier-ignore
     const src = `
       stw [%r10-4], 0
-      lddw %r1, 0x7ead0000
-      mov %r2, %r10
-      add %r2, -4
-      call 1
+      ${asmLookup(-4)}
       jeq %r0, 0, out
       mov %r1, %r0
       mov %r2, 64
