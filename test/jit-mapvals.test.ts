@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assemble } from "../src/isa/asm.js";
 import { decodeProgram } from "../src/isa/decode.js";
@@ -160,5 +161,65 @@ describe("jit: map value pointers (runs match the interpreter)", () => {
       const r = both({ progs: [{ name: "p", asm: prog(body) }], maps: [map] }, 2);
       expect(r.r).toEqual([7n, 7n]);
     }
+  });
+});
+
+/**
+ * Random lookups and accesses through what they return: null checks of every form the analysis
+ * knows and some it does not, pointer arithmetic, calls between, a second lookup on one path,
+ * accesses inside and outside the value, in maps writable or not, hash, LRU, array or per-CPU.
+ */
+const valueProgram = fc
+  .record({
+    type: fc.constantFrom(1, 2, 5, 6, 9), // hash, array, per-CPU hash, per-CPU array, LRU
+    valueSize: fc.constantFrom(4, 8, 12, 16),
+    readOnly: fc.boolean(),
+    key: fc.constantFrom(0, 1, 3, 7),
+    check: fc.constantFrom("jeq %r0, 0, out", "jne %r0, 0, +1\nja out", "jgt %r0, 0, +1\nja out", "jeq32 %r0, 0, out", "", ""), // prettier-ignore
+    ptr: fc.constantFrom("mov %r6, %r0", "mov %r6, %r0\nadd %r6, 4", "mov %r6, %r0\nadd %r6, -4", "mov %r6, %r0\ncall 5", "mov %r6, %r0\nmov32 %r6, %r6"), // prettier-ignore
+    second: fc.constantFrom(false, false, true),
+    accesses: fc.array(
+      fc.record({
+        op: fc.constantFrom("ldxb", "ldxh", "ldxw", "ldxdw", "stxb", "stxw", "stxdw"),
+        reg: fc.constantFrom("%r6", "%r6", "%r0"),
+        off: fc.integer({ min: -4, max: 20 }),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+  })
+  .map((r) => {
+    const map: MapDefinition = { name: "m", type: r.type, keySize: 4, valueSize: r.valueSize, maxEntries: 4, flags: r.readOnly ? 0x80 : 0 }; // prettier-ignore
+    const acc = r.accesses.map(
+      (a) =>
+      a.op.startsWith("st") ? `${a.op} [${a.reg}${a.off >= 0 ? "+" : ""}${a.off}], %r7` : `${a.op} %r3, [${a.reg}${a.off >= 0 ? "+" : ""}${a.off}]\nadd %r7, %r3`, // prettier-ignore
+    );
+    const again = r.second
+      ? `jeq %r7, 3, +${5 + 1}\nstw [%r10-4], 1\n${asmLookup(-4)}\njeq %r0, 0, out`
+      : "";
+    const src = `
+      mov %r7, 1
+      stw [%r10-4], ${r.key}
+      stdw [%r10-16], 5
+      ${r.readOnly || r.type === 2 || r.type === 6 ? "" : asmUpdate(-4, -16)}
+      stw [%r10-4], ${r.key}
+      ${asmLookup(-4)}
+      ${r.check}
+      ${again}
+      ${r.ptr}
+      ${acc.join("\n")}
+    out:
+      mov %r0, %r7
+      exit`;
+    return { src, map };
+  });
+
+describe("jit: random map value accesses match the interpreter", () => {
+  it("same results, faults and values across runs", () => {
+    fc.assert(
+      fc.property(valueProgram, ({ src, map }) => {
+        both({ progs: [{ name: "p", asm: src }], maps: [map] }, 2);
+      }),
+      { numRuns: Number(process.env.JIT_LOOP_RUNS ?? 300), seed: 20261210 },
+    );
   });
 });
