@@ -392,6 +392,21 @@ describe("jit: hash map lookups through the map core's htab_lookup_elem", () => 
     expect(both({ progs: [{ name: "p", asm: src }], maps: [hash] }).r).toEqual([1n + 2n + 1n + 3n]); // prettier-ignore
   });
 
+  it("a key pointer made by a sign-extending move from r10 is not taken for a frame slot", () => {
+    // found in review: movsx8 r2, r10 gives 0, not r10; the key at 0 - 8 is not the frame's
+    const src = `
+      stdw [%r10-8], 0
+      lddw %r1, 0x7ead0000
+      movsx864 %r2, %r10
+      add %r2, -8
+      call 1
+      exit`;
+    for (const map of [hash, { ...hash, type: 2, keySize: 4 }]) {
+      const r = both({ progs: [{ name: "p", asm: src }], maps: [map] });
+      expect(String(r.r[0])).toMatch(/pc 5\b.*invalid read of \d bytes at 0xfffffffffffffff8/);
+    }
+  });
+
   it("a key partly outside the frame takes the helper's path", () => {
     const out = src.replaceAll(asmLookup(-8), asmLookup(-4));
     const r = both({ progs: [{ name: "p", asm: out }], maps: [hash] });

@@ -47,10 +47,10 @@ describe("jit: map value pointers (planning)", () => {
   it("follows copies, constant offsets and the taken edge of jne; keeps r6-r9 across calls", () => {
     const src = `${LOOKUP()}
       mov %r6, %r0
-      add %r6, 4
       jne %r6, 0, ok
       exit
     ok:
+      add %r6, 4
       call 5
       ldxw %r3, [%r6+8]
       ldxw %r3, [%r6+12]
@@ -99,6 +99,21 @@ describe("jit: map value pointers (planning)", () => {
     expect(freeOf(loop.replace("add %r0, 1", "add %r0, 0"))).toEqual([8]);
   });
 
+  it("learns nothing from a test of the pointer plus an offset (NULL + 8 is not 0)", () => {
+    // found in review: r0 = NULL + 8 passed 'jeq %r0, 0' and the JIT wrote to address 0
+    const src = `${LOOKUP()}
+      add %r0, 8
+      jeq %r0, 0, out
+      stxdw [%r0-8], %r0
+      sub %r0, 8
+      jne %r0, 0, +1
+      exit
+      ldxdw %r3, [%r0]
+    out:
+      exit`;
+    expect(freeOf(src)).toEqual([12]);
+  });
+
   it("frees no write into a read-only value", () => {
     const src = `${LOOKUP("0x7ead0010")}
       jeq %r0, 0, out
@@ -144,6 +159,21 @@ describe("jit: map value pointers (runs match the interpreter)", () => {
     }
   });
 
+  it("a NULL result plus an offset faults where the interpreter's does", () => {
+    const src = `
+      stdw [%r10-8], 7
+      ${asmLookup(-8)}
+      add %r0, 8
+      jne %r0, 0, +1
+      exit
+      ldxw %r0, [%r0-8]
+      exit`;
+    for (const map of [arr, hash]) {
+      const r = both({ progs: [{ name: "p", asm: src }], maps: [map] }, 2);
+      expect(String(r.r[0])).toMatch(/pc 9\b.*invalid read of 4 bytes at 0x0/);
+    }
+  });
+
   it("a write into a read-only array faults; a read does not", () => {
     const r = both({ progs: [{ name: "p", asm: prog("ldxw %r7, [%r0]\nstxw [%r0], %r7", 0) }], maps: [ro] }); // prettier-ignore
     expect(String(r.r[0])).toMatch(/pc 19\b/);
@@ -178,6 +208,8 @@ const valueProgram = fc
     check: fc.constantFrom("jeq %r0, 0, out", "jne %r0, 0, +1\nja out", "jgt %r0, 0, +1\nja out", "jeq32 %r0, 0, out", "", ""), // prettier-ignore
     ptr: fc.constantFrom("mov %r6, %r0", "mov %r6, %r0\nadd %r6, 4", "mov %r6, %r0\nadd %r6, -4", "mov %r6, %r0\ncall 5", "mov %r6, %r0\nmov32 %r6, %r6"), // prettier-ignore
     second: fc.constantFrom(false, false, true),
+    // arithmetic on the result before its test (found in review: NULL + 8 is not 0)
+    before: fc.constantFrom("", "", "add %r0, 4", "add %r0, 8\nsub %r0, 8"),
     accesses: fc.array(
       fc.record({
         op: fc.constantFrom("ldxb", "ldxh", "ldxw", "ldxdw", "stxb", "stxw", "stxdw"),
@@ -203,6 +235,7 @@ const valueProgram = fc
       ${r.readOnly || r.type === 2 || r.type === 6 ? "" : asmUpdate(-4, -16)}
       stw [%r10-4], ${r.key}
       ${asmLookup(-4)}
+      ${r.before}
       ${r.check}
       ${again}
       ${r.ptr}

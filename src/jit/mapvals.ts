@@ -137,8 +137,9 @@ export function planMapValues(
     if (succ < 0) return;
     const e = copy(s);
     if (cfg.term[b] === Term.Cond) {
+      // only the lookup's own result (offset 0) is NULL exactly when it compares equal to 0
       const r = nonNullOn(p, cfg.last[b], taken);
-      if (r >= 0 && e.t[r] !== UNKNOWN) e.nn[r] = 1;
+      if (r >= 0 && e.t[r] !== UNKNOWN && e.off[r] === 0) e.nn[r] = 1;
     }
     const cur = entry[succ];
     if (cur === null) {

@@ -108,7 +108,7 @@ export function frameOffsetAt(
   }
   if (p.code[add] !== 0x07) return undefined;
   const mov = lastWrite(p, blockStart, add, reg);
-  if (mov < 0 || p.code[mov] !== 0xbf || p.src[mov] !== 10) return undefined;
+  if (mov < 0 || p.code[mov] !== 0xbf || p.src[mov] !== 10 || p.off[mov] !== 0) return undefined;
   return p.imm[add];
 }
 
