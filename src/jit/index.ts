@@ -10,9 +10,13 @@
  *   (`cfg.ts`, `structure.ts`; irreducible graphs run as a `br_table` dispatch loop);
  * - instructions lowered with the interpreter's exact semantics (`lower.ts`, `calls.ts`);
  * - memory accesses checked inline (`memcheck.ts`): through r10 inside the frame, nothing;
- *   else a cached range per base register, refilled by walking the page table and segment
- *   descriptors in linear memory, exactly as `AddressSpace.checkSlot`; faults throw the shared
- *   `memoryFault()` error;
+ *   else a cached range per value of the base register (in globals between runs, in locals in
+ *   loops: `cacheset.ts`), refilled by walking the page table and segment descriptors in linear
+ *   memory, exactly as `AddressSpace.checkSlot`; faults throw the shared `memoryFault()` error.
+ *   Cheaper where the program proves an access in range: packet accesses its own bounds tests
+ *   cover (`ranges.ts`: one compare per access in loops, none in a counted loop's fast copy or
+ *   in the copy a *pivot* picks after a header test, `version.ts`), and accesses inside a map
+ *   value a lookup returned (`mapvals.ts`);
  * - bpf-to-bpf calls are Wasm calls (r6–r9 are the caller's locals); a tail call is a Wasm
  *   `return_call_indirect` on the same frame (when a program calls itself: a branch to the top
  *   of its entry function, or a direct `return_call` from a subprogram), so neither grows the
