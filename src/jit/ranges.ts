@@ -279,9 +279,9 @@ function planPivots(
     // worth a test and a guard when it saves checks in two blocks at least (one block's
     // accesses are mostly one access group, one check already)
     if (new Set(free.map((c) => c.block)).size < 2) continue;
-    for (const b of region) taken[b] = 1;
     const kmin = Math.min(...free.map((c) => c.kacc));
     if (Math.abs(kmin - best.off) >= 2 ** 31) continue; // an i64.const of one word
+    for (const b of region) taken[b] = 1;
     out.push({
       from: best.from,
       which: best.which,
