@@ -52,6 +52,12 @@ const COPIED: ReadonlyArray<readonly [number, number]> = [
   [SKB.hwtstamp, 8],
 ];
 
+/** Network headers test runs require in full, by EtherType. */
+const L3_HEADER = new Map([
+  [0x0800, { name: "IPv4", bytes: 20 }],
+  [0x86dd, { name: "IPv6", bytes: 40 }],
+]);
+
 /** `eth_type_trans` on the loopback device: [protocol as __sk_buff shows it, pkt_type]. */
 export function ethTypeTrans(pkt: Uint8Array): [number, number] {
   const dst = pkt.subarray(0, 6);
@@ -79,6 +85,14 @@ function prepareSkb(m: Machine, input: TestRunInput, socket: boolean): PreparedC
   if (size < ETH_HLEN)
     throw new TestRunError(
       `data of ${size} bytes is shorter than an Ethernet header (14)`,
+      "EINVAL",
+    );
+  // the kernel refuses a packet too short for the network header its EtherType names
+  // (measured on Linux 6.18: IPv4 needs 14 + 20 bytes, IPv6 14 + 40; test/fixtures/KERNEL-FACTS.md)
+  const l3 = L3_HEADER.get((input.data[12] << 8) | input.data[13]);
+  if (l3 !== undefined && size < ETH_HLEN + l3.bytes)
+    throw new TestRunError(
+      `data of ${size} bytes is shorter than an Ethernet and ${l3.name} header (${ETH_HLEN + l3.bytes})`,
       "EINVAL",
     );
   const ctxIn = new Uint8Array(SK_BUFF_SIZE);
