@@ -263,7 +263,7 @@ class FuncCompiler implements FnCtx, BlockEmitter {
     return a === undefined ? undefined : this.cs.guardOf(a.anchor, a.write);
   }
 
-  pivotFree(pc: number): boolean {
+  uncheckedAccess(pc: number): boolean {
     const { kind, loop } = this.versions;
     if (this.inStepping) return false;
     if (this.mapValues.has(pc)) return true;

@@ -108,7 +108,7 @@ export interface FnCtx {
    * and covers it (ranges.ts, version.ts), or it stays inside a map value (mapvals.ts); never
    * in stepping code.
    */
-  pivotFree(pc: number): boolean;
+  uncheckedAccess(pc: number): boolean;
   /** The guards the load at `pc` fills (see ranges.ts), if it has any. */
   guardAt(pc: number): { read?: Guard; write?: Guard } | undefined;
   /** Whether instructions are being lowered as stepping code (checks walk the tables). */

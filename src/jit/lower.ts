@@ -281,7 +281,8 @@ function address(c: FnCtx, pc: number, base: number, off: number, size: number, 
   const g = c.accessGroup(pc);
   const a = { pc, reg: base, off, size, write };
   const guard = c.provenBound(pc);
-  const free = c.pivotFree(pc) && (g === undefined || g.members.every((m) => c.pivotFree(m.pc)));
+  const free =
+    c.uncheckedAccess(pc) && (g === undefined || g.members.every((m) => c.uncheckedAccess(m.pc)));
   if (free || c.fastProven(pc)) addressTo(c, base, off, c.TA);
   else if (guard !== undefined) {
     // a range proof (ranges.ts): in range when in the guard's range, else checked in full
