@@ -405,9 +405,11 @@ export function lowerInsn(c: FnCtx, pc: number): void {
     o.get(a.local).mem((code & 0xe0) === 0x80 ? LOAD_S[sz] : LOAD_U[sz], a.offset);
     o.set(c.R[p.dst[pc]]);
     const g = c.guardAt(pc);
-    const env = { t64: c.TB, hi64: c.TC, t32: c.TI, depth: c.DEPTH, check: c.check };
-    if (g?.read) emitGuard(o, c.R[p.dst[pc]], g.read, false, env);
-    if (g?.write) emitGuard(o, c.R[p.dst[pc]], g.write, true, env);
+    if (g !== undefined) {
+      const env = { t64: c.TB, hi64: c.TC, t32: c.TI, depth: c.DEPTH, check: c.check };
+      if (g.read) emitGuard(o, c.R[p.dst[pc]], g.read, false, env);
+      if (g.write) emitGuard(o, c.R[p.dst[pc]], g.write, true, env);
+    }
     return;
   }
   if (cls === 2 || code === 0x63 || code === 0x6b || code === 0x73 || code === 0x7b) {

@@ -124,7 +124,10 @@ export interface Cache {
   lim: number;
   glo: number;
   glim: number;
-  /** Tested against its globals (no access in a loop uses it): `lo` and `lim` are unused. */
+  /**
+   * Tested against its globals (no access in a loop uses it): `lo` is unused, `lim` only a
+   * temporary of the refill.
+   */
   global: boolean;
 }
 
@@ -257,25 +260,16 @@ export function emitAccessCheck(o: Bytes, s: AccessSite): void {
     // a writable range serves reads too; a range a write checked is writable
     const cond = k.write && !s.write;
     if (cond) o.get(s.tmp).i32(CHECK_WRITABLE).op(Op.i32_and).u8(Op.if).u8(VOID);
-    // lim = max(hi - lo - size + 1, 0)
-    const lim = (to: number, global: boolean) => {
-      const x = () =>
-        o
-          .get(s.hi)
-          .get(s.lo)
-          .op(Op.i64_sub)
-          .i64(1 - k.size)
-          .op(Op.i64_add);
-      x();
-      o.i64(0);
-      x();
-      o.i64(0).op(Op.i64_gt_s, Op.select);
-      if (global) o.gset(to);
-      else o.set(to);
-    };
+    // lim = max(hi - lo - size + 1, 0), in the `lim` local (a global cache's temporary)
+    o.get(s.hi)
+      .get(s.lo)
+      .op(Op.i64_sub)
+      .i64(1 - k.size)
+      .op(Op.i64_add)
+      .tee(k.lim);
+    o.i64(0).get(k.lim).i64(0).op(Op.i64_gt_s, Op.select).set(k.lim);
     if (!k.global) {
       o.get(s.lo).set(k.lo);
-      lim(k.lim, false);
       o.get(s.tmp).i32(CHECK_STACK).op(Op.i32_and, Op.i32_eqz).u8(Op.if).u8(VOID);
       o.get(k.lo).gset(k.glo).get(k.lim).gset(k.glim);
       o.u8(Op.end);
@@ -287,8 +281,7 @@ export function emitAccessCheck(o: Bytes, s: AccessSite): void {
         .i64(512 + 1 - k.size)
         .gset(k.glim);
       o.u8(Op.else);
-      o.get(s.lo).gset(k.glo);
-      lim(k.glim, true);
+      o.get(s.lo).gset(k.glo).get(k.lim).gset(k.glim);
       o.u8(Op.end);
     }
     if (cond) o.u8(Op.end);
