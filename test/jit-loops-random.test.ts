@@ -168,36 +168,36 @@ const parseProgram = fc
     };
   });
 
+/**
+ * Runs `src` twice on both engines, with the budget `insnLimit` and r1 pointing to `n` bytes of
+ * data: the same result, memory, fault or budget stop.
+ */
+function agree(src: string, insnLimit: number, n = 64): void {
+  const mem = Uint8Array.from({ length: n }, (_, i) => (i * 53 + 11) & 0xff);
+  const [i, j] = runBoth(assemble(src), { mem, machine: { insnLimit }, runs: 2 });
+  expect(j).toEqual(i);
+}
+
 describe("jit: random packet loops match the interpreter", () => {
   it("straight-line header parses: same result, memory, fault or budget stop", () => {
     fc.assert(
       fc.property(parseProgram, fc.integer({ min: 0, max: 64 }), ({ src, insnLimit }, n) => {
-        const mem = Uint8Array.from({ length: n }, (_, i) => (i * 53 + 11) & 0xff);
-        const [i, j] = runBoth(assemble(src), { mem, machine: { insnLimit }, runs: 2 });
-        expect(j).toEqual(i);
+        agree(src, insnLimit, n);
       }),
       { numRuns: Number(process.env.JIT_LOOP_RUNS ?? 300), seed: 20261209 },
     );
   });
 
   it("rotated pointer loops: same result, memory, fault or budget stop", () => {
-    const mem = Uint8Array.from({ length: 64 }, (_, i) => (i * 53 + 11) & 0xff);
     fc.assert(
-      fc.property(rotatedProgram, ({ src, insnLimit }) => {
-        const [i, j] = runBoth(assemble(src), { mem, machine: { insnLimit }, runs: 2 });
-        expect(j).toEqual(i);
-      }),
+      fc.property(rotatedProgram, ({ src, insnLimit }) => agree(src, insnLimit)),
       { numRuns: Number(process.env.JIT_LOOP_RUNS ?? 200), seed: 20261208 },
     );
   });
 
   it("same result, memory, fault or budget stop", () => {
-    const mem = Uint8Array.from({ length: 64 }, (_, i) => (i * 53 + 11) & 0xff);
     fc.assert(
-      fc.property(loopProgram, ({ src, insnLimit }) => {
-        const [i, j] = runBoth(assemble(src), { mem, machine: { insnLimit }, runs: 2 });
-        expect(j).toEqual(i);
-      }),
+      fc.property(loopProgram, ({ src, insnLimit }) => agree(src, insnLimit)),
       { numRuns: Number(process.env.JIT_LOOP_RUNS ?? 300), seed: 20261207 },
     );
   });
